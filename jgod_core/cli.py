@@ -1,0 +1,233 @@
+"""The ``jgod`` command line. User mistakes print located messages, never tracebacks.
+
+Exit codes: 0 success, 1 invalid input or failed run, 2 usage error.
+Sub-command groups of other areas register themselves through ``register(app)`` functions
+listed in ``_COMMAND_GROUPS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jgod_core.diagnostics import Diagnostic
+from jgod_core.errors import JGodError
+
+app = typer.Typer(
+    name="jgod",
+    help="J-GOD: a declarative rules-and-plugins quant-trading engine for the Taiwan market.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+plugins_app = typer.Typer(help="List installed plugins and their components.", invoke_without_command=True)
+app.add_typer(plugins_app, name="plugins")
+
+console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_SCHEMA_PATH = Path("schemas/pipeline.schema.json")
+
+
+def _kernel():
+    from jgod_core.plugin_manager import load_kernel
+
+    return load_kernel()
+
+
+def print_diagnostics(diags: list[Diagnostic], fmt: str, sources: dict[str, str]) -> None:
+    if fmt == "json":
+        print(json.dumps([d.to_json() for d in diags], ensure_ascii=False, indent=1))
+        return
+    for d in diags:
+        lines = sources.get(d.path, "").splitlines()
+        line = lines[d.line - 1] if 0 < d.line <= len(lines) else None
+        print(d.format_human(line), file=sys.stdout)
+
+
+@app.command()
+def validate(
+    files: List[Path] = typer.Argument(..., help="Pipeline files to check."),
+    format: str = typer.Option("human", "--format", "-f", help="human | json"),
+) -> None:
+    """Check pipeline files: every problem, as path:line:col: error: message."""
+    from jgod_core.validate import validate_file
+
+    if format not in {"human", "json"}:
+        err_console.print("error: --format must be 'human' or 'json'")
+        raise typer.Exit(2)
+    kernel = _kernel()
+    kernel.pm.check_pending()
+    all_diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    for path in files:
+        _, diags = validate_file(path, kernel)
+        try:
+            sources[str(path)] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            sources[str(path)] = ""
+        all_diags.extend(diags)
+    print_diagnostics(all_diags, format, sources)
+    errors = sum(d.is_error for d in all_diags)
+    if format == "human":
+        if errors:
+            err_console.print(f"[red]{errors} error(s)[/red] in {len(files)} file(s)")
+        else:
+            err_console.print(f"[green]ok[/green]: {len(files)} file(s) valid")
+    raise typer.Exit(1 if errors else 0)
+
+
+@plugins_app.callback()
+def plugins_list(ctx: typer.Context) -> None:
+    """List every component: kind, name, version, plugin and distribution."""
+    if ctx.invoked_subcommand is not None:
+        return
+    kernel = _kernel()
+    table = Table(title=f"{len(kernel.registry)} components")
+    for col in ("kind", "name", "version", "plugin", "distribution", "summary"):
+        table.add_column(col)
+    for e in kernel.registry:
+        dist = f"{e.distribution} {e.distribution_version}".strip()
+        table.add_row(e.kind.value, e.name, e.version, e.plugin, dist, e.cls.summary())
+    console.print(table)
+    for name, dist, why in kernel.skipped:
+        console.print(f"skipped plugin {name!r} ({dist}): {why}")
+
+
+@plugins_app.command("show")
+def plugins_show(name: str = typer.Argument(..., help="Component name.")) -> None:
+    """Show one component: its docs, data needs, phases, warm-up and params with defaults."""
+    kernel = _kernel()
+    entries = kernel.registry.find(name)
+    if not entries:
+        hint = kernel.registry.suggest(name)
+        err_console.print(f"error: no component named {name!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        raise typer.Exit(1)
+    for e in entries:
+        cls = e.cls
+        console.print(f"[bold]{e.name}[/bold]  {e.kind.value} {e.version}  "
+                      f"from {e.plugin} ({e.distribution} {e.distribution_version})".rstrip())
+        console.print((cls.__doc__ or "").strip())
+        console.print(f"needs: {', '.join(sorted(k.value for k in cls.requires)) or '-'}")
+        console.print(f"phases: {', '.join(sorted(p.value for p in cls.phases))}")
+        try:
+            console.print(f"warm-up (default params): {cls.warmup_days(cls.Params())} trading days")
+        except Exception:  # noqa: BLE001 - a Params model with required fields has no default warm-up
+            pass
+        table = Table(title="params")
+        for col in ("name", "type", "default", "bounds", "description"):
+            table.add_column(col)
+        for field_name, field in e.params_model.model_fields.items():
+            bounds = []
+            for meta in field.metadata:
+                for attr in ("ge", "gt", "le", "lt"):
+                    if getattr(meta, attr, None) is not None:
+                        bounds.append(f"{attr} {getattr(meta, attr)}")
+            default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+            annotation = getattr(field.annotation, "__name__", str(field.annotation))
+            table.add_row(field_name, annotation, default, ", ".join(bounds), field.description or "")
+        console.print(table)
+
+
+@app.command()
+def schema(
+    out: Path = typer.Option(DEFAULT_SCHEMA_PATH, "--out", "-o", help="Where to write the schema."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 if the file differs from a fresh export."),
+) -> None:
+    """Write the JSON Schema (2020-12) of pipeline files, with every installed plugin's params."""
+    from jgod_core.schema import render_schema
+
+    text = render_schema(_kernel())
+    if check:
+        current = out.read_text(encoding="utf-8") if out.exists() else ""
+        if current != text:
+            err_console.print(f"error: {out} is stale; run `jgod schema`")
+            raise typer.Exit(1)
+        console.print(f"{out} is up to date")
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    console.print(f"wrote {out}")
+
+
+def _load_or_exit(pipeline_path: Path):
+    from jgod_core.validate import validate_file
+
+    pipeline, diags = validate_file(pipeline_path)
+    source = pipeline_path.read_text(encoding="utf-8", errors="replace") if pipeline_path.exists() else ""
+    if pipeline is None:
+        print_diagnostics(diags, "human", {str(pipeline_path): source})
+        raise typer.Exit(1)
+    print_diagnostics(diags, "human", {str(pipeline_path): source})
+    return pipeline
+
+
+def print_plan(pipeline) -> None:
+    table = Table(title=f"pipeline {pipeline.config.name} ({pipeline.sha256[:12]})")
+    for col in ("slot", "step", "kind", "component", "needs"):
+        table.add_column(col)
+    for row in pipeline.describe():
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def run(
+    pipeline_path: Path = typer.Argument(..., metavar="PIPELINE", help="Pipeline file."),
+    out: Path = typer.Option(Path("runs/latest"), "--out", "-o", help="Output directory."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and print the plan; run nothing."),
+) -> None:
+    """Run a pipeline on the store (the embedded real sample by default) and write the report."""
+    pipeline = _load_or_exit(pipeline_path)
+    print_plan(pipeline)
+    if dry_run:
+        return
+    runner = importlib.import_module("jgod_core.runner")
+    runner.run_cli(pipeline, out, console)
+
+
+# Sub-command groups contributed by other areas of the kernel (data, paper trading, realtime).
+_COMMAND_GROUPS: tuple[str, ...] = ()
+
+
+def _register_groups() -> None:
+    for module_name in _COMMAND_GROUPS:
+        importlib.import_module(module_name).register(app)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Entry point of the ``jgod`` script."""
+    _register_groups()
+    try:
+        app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # click usage errors in standalone_mode=False surface here
+        return int(exc.code or 0)
+    except JGodError as exc:
+        err_console.print(f"[red]error[/red]: {exc}")
+        return 1
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        return 130
+    except Exception as exc:  # click.UsageError and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

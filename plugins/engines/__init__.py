@@ -1,0 +1,6 @@
+"""Built-in engines components.
+
+Each component lives in its own module; this module registers them with the kernel.
+"""
+
+from jgod_core import hookimpl
