@@ -13,6 +13,7 @@ from jgod_core.components import (
     DataSource,
     Engine,
     Factor,
+    Feed,
     NoParams,
     Params,
     Phase,
@@ -29,7 +30,7 @@ from jgod_core.validate import load_pipeline, load_pipeline_text, validate_file,
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backtester", "Broker", "Component", "ComponentKind", "DataKind", "DataSource", "Engine", "Factor",
+    "Backtester", "Broker", "Component", "ComponentKind", "DataKind", "DataSource", "Engine", "Factor", "Feed",
     "FactorResult", "JGodError", "Kernel", "MissingDataError", "NoParams", "Panel", "Params", "Phase",
     "Pipeline", "PipelineError", "PluginLoadError", "PluginPolicy", "RiskRule", "Router", "SecretRef",
     "Step", "hookimpl", "load_kernel", "load_pipeline", "load_pipeline_text", "resolve_secret",

@@ -71,6 +71,7 @@ class ComponentKind(str, enum.Enum):
     BROKER = "broker"
     DATA_SOURCE = "data_source"
     BACKTESTER = "backtester"
+    FEED = "feed"
 
 
 class Params(BaseModel):
@@ -165,6 +166,13 @@ class Backtester(Component[ParamsT]):
     kind = ComponentKind.BACKTESTER
 
 
+class Feed(Component[ParamsT]):
+    """A realtime feed: an asyncio source of market events (ticks, quotes, snapshots)."""
+
+    kind = ComponentKind.FEED
+    phases = frozenset({Phase.INTRADAY})
+
+
 BASE_CLASS_BY_KIND: dict[ComponentKind, type[Component]] = {
     ComponentKind.FACTOR: Factor,
     ComponentKind.ENGINE: Engine,
@@ -173,4 +181,5 @@ BASE_CLASS_BY_KIND: dict[ComponentKind, type[Component]] = {
     ComponentKind.BROKER: Broker,
     ComponentKind.DATA_SOURCE: DataSource,
     ComponentKind.BACKTESTER: Backtester,
+    ComponentKind.FEED: Feed,
 }

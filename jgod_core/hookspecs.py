@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
-    from jgod_core.components import Backtester, Broker, DataSource, Engine, Factor, RiskRule, Router
+    from jgod_core.components import Backtester, Broker, DataSource, Engine, Factor, Feed, RiskRule, Router
 
 PROJECT_NAME = "jgod"
 
@@ -71,6 +71,14 @@ def jgod_register_data_sources(register: Callable[[type[DataSource]], None]) -> 
 @hookspec
 def jgod_register_backtesters(register: Callable[[type[Backtester]], None]) -> None:
     """Register backtesters (subclasses of :class:`jgod_core.Backtester`).
+
+    Called once when the plugin manager is built.
+    """
+
+
+@hookspec
+def jgod_register_feeds(register: Callable[[type[Feed]], None]) -> None:
+    """Register realtime feeds (subclasses of :class:`jgod_core.Feed`).
 
     Called once when the plugin manager is built.
     """

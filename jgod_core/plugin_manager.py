@@ -38,6 +38,7 @@ REGISTRATION_HOOKS: dict[str, ComponentKind] = {
     "jgod_register_brokers": ComponentKind.BROKER,
     "jgod_register_data_sources": ComponentKind.DATA_SOURCE,
     "jgod_register_backtesters": ComponentKind.BACKTESTER,
+    "jgod_register_feeds": ComponentKind.FEED,
 }
 
 
