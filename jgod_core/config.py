@@ -38,7 +38,7 @@ def _require_text(kind: str, example: str):
         if isinstance(value, bool) or isinstance(value, (int, float)):
             raise PydanticCustomError(
                 "unquoted",
-                "{kind} must be a quoted string, not the number {value}; write it as '{example}'",
+                "{kind} must be a quoted string, e.g. '{example}'; YAML read this value as the number {value}",
                 {"kind": kind, "value": value, "example": example},
             )
         return value
@@ -55,8 +55,17 @@ def _code(value: str) -> str:
 
 
 StockCode = Annotated[str, BeforeValidator(_require_text("a stock code", "0050")), AfterValidator(_code)]
+def _clock(value: str) -> str:
+    if not _CLOCK_RE.match(value):
+        raise PydanticCustomError("clock_time", "not a clock time HH:MM (00:00-23:59): {value!r}", {"value": value})
+    return value
+
+
 ClockTime = Annotated[
-    str, BeforeValidator(_require_text("a clock time", "13:30")), Field(pattern=_CLOCK_RE.pattern)
+    str,
+    BeforeValidator(_require_text("a clock time", "13:30")),
+    AfterValidator(_clock),
+    Field(json_schema_extra={"pattern": _CLOCK_RE.pattern}),
 ]
 ComponentName = Annotated[str, Field(pattern=_NAME_RE.pattern, description="A registered component name.")]
 StepName = Annotated[str, Field(pattern=_NAME_RE.pattern, description="A step name, unique in the pipeline.")]

@@ -7,6 +7,7 @@ user mistake; ``load_pipeline(path)`` raises :class:`PipelineError` carrying the
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 import types
 import typing
 from pathlib import Path
@@ -16,10 +17,10 @@ from pydantic import BaseModel, ValidationError
 
 from jgod_core.assembly import Pipeline, Step
 from jgod_core.components import ComponentKind, Phase
-from jgod_core.config import PipelineConfig
+from jgod_core.config import DataConfig, PipelineConfig
 from jgod_core.diagnostics import Diagnostic, sort_key
 from jgod_core.errors import PipelineError
-from jgod_core.plugin_manager import Kernel, load_kernel
+from jgod_core.plugin_manager import Kernel, PluginPolicy, load_kernel
 from jgod_core.yaml_source import Loc, SourceDoc, dotted, load_yaml_file, load_yaml_text
 
 PHASE_STEP_KINDS = (ComponentKind.FACTOR, ComponentKind.ENGINE, ComponentKind.DATA_SOURCE)
@@ -96,23 +97,61 @@ def pydantic_diagnostics(
 # -- second pass: plugins, phases, names ----------------------------------------------------------
 
 
-def _slots(config: PipelineConfig) -> Iterable[tuple[Loc, str, str, dict, tuple[ComponentKind, ...], Phase | None, Any]]:
-    """Every place a component is named: ``(loc, step name, plugin, params, kinds, phase, step cfg)``."""
-    yield ("data",), "data_source", config.data.source, config.data.params, (ComponentKind.DATA_SOURCE,), None, None
+@dataclass(frozen=True)
+class _Slot:
+    """A place in the file that names a component (read from the raw data, so it is checked
+    even when another part of the file fails the structural validation)."""
+
+    loc: Loc
+    name: str
+    plugin: str
+    params: Any
+    kinds: tuple[ComponentKind, ...]
+    phase: Phase | None = None
+    named: bool = False
+    weight: Any = None
+
+    @property
+    def plugin_loc(self) -> Loc:
+        return self.loc + (("source",) if self.loc == ("data",) else ("plugin",))
+
+
+def _ref_slot(loc: Loc, raw: Any, kinds: tuple[ComponentKind, ...], name: str | None = None) -> _Slot | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("plugin"), str):
+        return None
+    return _Slot(loc, name or raw["plugin"], raw["plugin"], raw.get("params", {}), kinds)
+
+
+def _slots(data: dict) -> Iterable[_Slot]:
+    """Every place a component is named, in file order."""
+    data_section = data.get("data", {})
+    if isinstance(data_section, dict):
+        source = data_section.get("source", "sample")
+        if isinstance(source, str):
+            yield _Slot(("data",), "data_source", source, data_section.get("params", {}),
+                        (ComponentKind.DATA_SOURCE,))
+    phases = data.get("phases", {})
     for phase in Phase:
-        for i, step in enumerate(getattr(config.phases, phase.value).steps):
-            if step.enabled:
-                yield ("phases", phase.value, "steps", i), step.step_name, step.plugin, step.params, \
-                    PHASE_STEP_KINDS, phase, step
-    if config.backtest is not None:
-        yield ("backtest",), "backtest", config.backtest.plugin, config.backtest.params, \
-            (ComponentKind.BACKTESTER,), None, None
-    for i, rule in enumerate(config.risk.rules):
-        yield ("risk", "rules", i), rule.plugin, rule.plugin, rule.params, (ComponentKind.RISK_RULE,), None, None
+        phase_section = phases.get(phase.value) if isinstance(phases, dict) else None
+        steps = phase_section.get("steps", []) if isinstance(phase_section, dict) else []
+        for i, step in enumerate(steps if isinstance(steps, list) else []):
+            if not isinstance(step, dict) or not isinstance(step.get("plugin"), str) or step.get("enabled") is False:
+                continue
+            name = step.get("name") if isinstance(step.get("name"), str) else step["plugin"]
+            yield _Slot(("phases", phase.value, "steps", i), name, step["plugin"], step.get("params", {}),
+                        PHASE_STEP_KINDS, phase, "name" in step, step.get("weight"))
+    if (slot := _ref_slot(("backtest",), data.get("backtest"), (ComponentKind.BACKTESTER,), "backtest")):
+        yield slot
+    risk = data.get("risk", {})
+    rules = risk.get("rules", []) if isinstance(risk, dict) else []
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if (slot := _ref_slot(("risk", "rules", i), rule, (ComponentKind.RISK_RULE,))):
+            yield slot
+    execution = data.get("execution", {})
     for attr, kind in (("router", ComponentKind.ROUTER), ("broker", ComponentKind.BROKER)):
-        ref = getattr(config.execution, attr)
-        if ref is not None:
-            yield ("execution", attr), attr, ref.plugin, ref.params, (kind,), None, None
+        raw = execution.get(attr) if isinstance(execution, dict) else None
+        if (slot := _ref_slot(("execution", attr), raw, (kind,), attr)):
+            yield slot
 
 
 def _diag(doc: SourceDoc, loc: Loc, code: str, message: str, hint: str = "", severity: str = "error",
@@ -121,14 +160,33 @@ def _diag(doc: SourceDoc, loc: Loc, code: str, message: str, hint: str = "", sev
     return Diagnostic(doc.path, mark.line, mark.column, severity, code, dotted(loc), message, hint)
 
 
-def _assemble(doc: SourceDoc, config: PipelineConfig, kernel: Kernel) -> tuple[list[Step], list[Diagnostic]]:
+def _lookback_days(data: dict) -> int:
+    section = data.get("data")
+    value = section.get("lookback_days") if isinstance(section, dict) else None
+    default = DataConfig.model_fields["lookback_days"].default
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[Diagnostic]]:
+    """Resolve every named component, validate its params and its place in the pipeline."""
     registry = kernel.registry
     diags: list[Diagnostic] = []
     steps: list[Step] = []
     seen_names: dict[str, Loc] = {}
-    for loc, name, plugin, params, kinds, phase, step_cfg in _slots(config):
-        plugin_loc = loc + (("source",) if loc == ("data",) else ("plugin",))
+    lookback_days = _lookback_days(doc.data)
+    for slot in _slots(doc.data):
+        loc, name, plugin, params, kinds, phase = slot.loc, slot.name, slot.plugin, slot.params, slot.kinds, slot.phase
+        plugin_loc = slot.plugin_loc
         params_loc = loc + ("params",)
+        if not isinstance(params, dict):
+            continue  # the structural pass reports it
+        if phase is not None:
+            if name in seen_names:
+                diags.append(_diag(doc, loc + (("name",) if slot.named else ("plugin",)), "duplicate-step",
+                                   f"step name {name!r} is used twice (first at {dotted(seen_names[name])})",
+                                   "give each step a unique `name:`"))
+                continue
+            seen_names[name] = loc
         entries = [e for k in kinds if (e := registry.get(k, plugin)) is not None]
         if not entries:
             other = [e.kind.value for e in registry.find(plugin)]
@@ -149,13 +207,6 @@ def _assemble(doc: SourceDoc, config: PipelineConfig, kernel: Kernel) -> tuple[l
             diags.extend(pydantic_diagnostics(doc, exc, entry.params_model, params_loc))
             continue
         if phase is not None:
-            if name in seen_names:
-                first = seen_names[name]
-                diags.append(_diag(doc, loc + (("name",) if step_cfg.name else ("plugin",)), "duplicate-step",
-                                   f"step name {name!r} is used twice (first at {dotted(first)})",
-                                   "give each step a unique `name:`"))
-                continue
-            seen_names[name] = loc
             cls = entry.cls
             if phase not in cls.phases:
                 diags.append(_diag(doc, plugin_loc, "phase-mismatch",
@@ -169,25 +220,31 @@ def _assemble(doc: SourceDoc, config: PipelineConfig, kernel: Kernel) -> tuple[l
                                        f"{plugin!r} needs {', '.join(live)}, which exist only during the "
                                        f"intraday phase; move it to phases.intraday"))
                     continue
-            weight = step_cfg.weight
-            if weight is not None and entry.kind != ComponentKind.FACTOR:
+            weight = slot.weight if isinstance(slot.weight, (int, float)) and not isinstance(slot.weight, bool) else None
+            if slot.weight is not None and entry.kind != ComponentKind.FACTOR:
                 diags.append(_diag(doc, loc + ("weight",), "weight-not-factor",
                                    f"only factor steps take a weight; {plugin!r} is a {entry.kind.value}"))
                 continue
             if entry.kind == ComponentKind.FACTOR and weight is None:
                 weight = 1.0
             warmup = cls.warmup_days(validated)
-            if warmup > config.data.lookback_days:
+            if warmup > lookback_days:
                 diags.append(_diag(doc, plugin_loc, "warmup", severity="warning",
                                    message=f"{plugin!r} needs {warmup} trading days of history but "
-                                   f"data.lookback_days is {config.data.lookback_days}; its first "
-                                   f"{warmup - config.data.lookback_days} days will have no value",
+                                   f"data.lookback_days is {lookback_days}; its first "
+                                   f"{warmup - lookback_days} days will have no value",
                                    hint=f"set data.lookback_days: {warmup}"))
             steps.append(Step(name, dotted(loc), phase, entry, validated, weight))
         else:
             slot = "data.source" if loc == ("data",) else dotted(loc)
             steps.append(Step(name, slot, None, entry, validated, None))
 
+    return steps, diags
+
+
+def _check_config(doc: SourceDoc, config: PipelineConfig, steps: list[Step]) -> list[Diagnostic]:
+    """Cross-field checks that need the validated config."""
+    diags: list[Diagnostic] = []
     factor_names = {s.name for s in steps if s.kind == ComponentKind.FACTOR}
     for i, inter in enumerate(config.combine.interactions):
         for side in inter.factors:
@@ -202,10 +259,22 @@ def _assemble(doc: SourceDoc, config: PipelineConfig, kernel: Kernel) -> tuple[l
     if config.phases.intraday.end <= config.phases.intraday.schedule:
         diags.append(_diag(doc, ("phases", "intraday", "end"), "time-range",
                            "phases.intraday.end must be after its schedule (start)"))
-    return steps, diags
+    return diags
 
 
 # -- entry points -------------------------------------------------------------------------------
+
+
+def _policy_for(data: dict) -> PluginPolicy:
+    """The environment's plugin policy merged with the file's ``plugins:`` lists."""
+    section = data.get("plugins")
+    lists = {"allow": [], "block": []}
+    if isinstance(section, dict):
+        for key in lists:
+            value = section.get(key)
+            if isinstance(value, list):
+                lists[key] = [v for v in value if isinstance(v, str)]
+    return PluginPolicy.from_env().merged(lists["allow"], lists["block"])
 
 
 def validate_doc(doc: SourceDoc, kernel: Kernel | None = None) -> tuple[Pipeline | None, list[Diagnostic]]:
@@ -215,15 +284,18 @@ def validate_doc(doc: SourceDoc, kernel: Kernel | None = None) -> tuple[Pipeline
         diags.append(_diag(doc, (), "top-level", f"a pipeline file must be a mapping at the top level, "
                                                  f"got a {'list' if isinstance(doc.data, list) else shown}"))
         return None, diags
+    config: PipelineConfig | None = None
     try:
         config = PipelineConfig.model_validate(doc.data)
     except ValidationError as exc:
-        return None, sorted(pydantic_diagnostics(doc, exc, PipelineConfig), key=sort_key)
+        diags.extend(pydantic_diagnostics(doc, exc, PipelineConfig))
     if kernel is None:
-        from jgod_core.plugin_manager import PluginPolicy
-
-        kernel = load_kernel(PluginPolicy.from_env().merged(config.plugins.allow, config.plugins.block))
-    steps, diags = _assemble(doc, config, kernel)
+        kernel = load_kernel(_policy_for(doc.data))
+    steps, component_diags = _check_components(doc, kernel)
+    seen = {(d.line, d.column, d.code) for d in diags}
+    diags.extend(d for d in component_diags if (d.line, d.column, d.code) not in seen)
+    if config is not None:
+        diags.extend(_check_config(doc, config, steps))
     diags.sort(key=sort_key)
     if any(d.is_error for d in diags):
         return None, diags
