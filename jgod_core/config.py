@@ -49,7 +49,7 @@ def _require_text(kind: str, example: str):
 def _code(value: str) -> str:
     code = value.strip().upper().removesuffix(".TW").removesuffix(".TWO")
     if not _CODE_RE.match(code):
-        raise PydanticCustomError("stock_code", "not a Taiwan security code: {value!r} (e.g. '2330', '0050')",
+        raise PydanticCustomError("stock_code", "not a Taiwan security code: '{value}' (e.g. '2330', '0050')",
                                   {"value": value})
     return code
 
@@ -57,7 +57,7 @@ def _code(value: str) -> str:
 StockCode = Annotated[str, BeforeValidator(_require_text("a stock code", "0050")), AfterValidator(_code)]
 def _clock(value: str) -> str:
     if not _CLOCK_RE.match(value):
-        raise PydanticCustomError("clock_time", "not a clock time HH:MM (00:00-23:59): {value!r}", {"value": value})
+        raise PydanticCustomError("clock_time", "not a clock time HH:MM (00:00-23:59): '{value}'", {"value": value})
     return value
 
 
