@@ -1,0 +1,428 @@
+"""Shared numba kernels for panels: rolling windows along dates, cross-sections per date.
+
+Layout: every 2-D input is ``(symbols, dates)`` float64, symbol-major (C-contiguous rows are
+one symbol's history), exactly as :class:`jgod_core.panel.Panel` stores fields. 1-D inputs are
+``(dates,)`` market series. Outputs are new float64 arrays of the same shape; inputs are never
+modified.
+
+NaN rule of the rolling kernels (identical to pandas ``Series.rolling(window,
+min_periods=min_periods)``, which is the same as ``rolling(window)`` when ``min_periods`` is
+None):
+
+- the window at date ``t`` is the ``window`` positions ``t-window+1 .. t`` (positions before the
+  first date simply do not exist);
+- NaN observations inside the window are skipped, never filled: a halted day (NaN price) is
+  absent, not zero and not the previous close;
+- the value is NaN unless the window holds at least ``min_periods`` non-NaN observations;
+  ``min_periods=None`` means ``window`` (the window must be full of valid values, pandas'
+  default). The std additionally needs more than one observation;
+- running sums use Kahan compensation; the variance uses pandas' compensated add/remove
+  (Welford) update, and a window whose valid values are all equal has a std of exactly 0 (as
+  pandas does), so a constant price never yields a spurious tiny std.
+
+Nothing here looks ahead: the value at ``t`` reads positions ``<= t`` only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "rolling_sum",
+    "rolling_mean",
+    "rolling_std",
+    "rolling_zscore",
+    "rolling_beta",
+    "cross_sectional_zscore",
+    "cross_sectional_rank",
+    "group_mean",
+    "as_panel_array",
+]
+
+
+# -- argument handling -------------------------------------------------------------------------
+
+
+def as_panel_array(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``values`` as a C-contiguous float64 2-D array, and whether it was 1-D (a series)."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 1:
+        return np.ascontiguousarray(arr.reshape(1, -1)), True
+    if arr.ndim != 2:
+        raise ValueError(f"expected a (dates,) series or a (symbols, dates) panel, got shape {arr.shape}")
+    return np.ascontiguousarray(arr), False
+
+
+def _check_window(window: int, min_periods: int | None) -> int:
+    if int(window) != window or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    if min_periods is None:
+        return int(window)
+    if int(min_periods) != min_periods or not 0 <= min_periods <= window:
+        raise ValueError(f"min_periods must be an integer in [0, window={window}], got {min_periods!r}")
+    return int(min_periods)
+
+
+def _shape_back(out: np.ndarray, was_series: bool) -> np.ndarray:
+    return out[0] if was_series else out
+
+
+# -- rolling kernels ---------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _rolling_sum_kernel(x, window, min_periods, want_mean):
+    n, t = x.shape
+    out = np.empty((n, t))
+    for i in range(n):
+        row = x[i]
+        total = 0.0
+        comp = 0.0
+        nobs = 0
+        neg = 0
+        same = 0
+        prev = np.nan
+        for j in range(t):
+            v = row[j]
+            if v == v:
+                nobs += 1
+                if v < 0:
+                    neg += 1
+                if v == prev:
+                    same += 1
+                else:
+                    same = 1
+                    prev = v
+                y = v - comp
+                s = total + y
+                comp = (s - total) - y
+                total = s
+            if j >= window:
+                old = row[j - window]
+                if old == old:
+                    nobs -= 1
+                    if old < 0:
+                        neg -= 1
+                    y = -old - comp
+                    s = total + y
+                    comp = (s - total) - y
+                    total = s
+            if nobs >= min_periods and nobs > 0:
+                if same >= nobs:
+                    res = prev if want_mean else prev * nobs
+                else:
+                    res = total / nobs if want_mean else total
+                    if neg == 0 and res < 0:
+                        res = 0.0
+                    elif neg == nobs and res > 0:
+                        res = 0.0
+                out[i, j] = res
+            elif nobs == 0 and min_periods == 0 and not want_mean:
+                out[i, j] = 0.0
+            else:
+                out[i, j] = np.nan
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _rolling_moments_kernel(x, window, min_periods, ddof, want_z):
+    """Rolling mean and std (ddof) per row; ``want_z`` returns (x - mean) / std instead of std."""
+    n, t = x.shape
+    out_mean = np.empty((n, t))
+    out = np.empty((n, t))
+    for i in range(n):
+        row = x[i]
+        nobs = 0
+        mean = 0.0
+        ssq = 0.0
+        comp = 0.0
+        same = 0
+        prev = np.nan
+        for j in range(t):
+            v = row[j]
+            if v == v:
+                if v == prev:
+                    same += 1
+                else:
+                    same = 1
+                    prev = v
+                nobs += 1
+                prev_mean = mean - comp
+                y = v - comp
+                d = y - mean
+                comp = d + mean - y
+                mean = mean + d / nobs
+                ssq += (v - prev_mean) * (v - mean)
+            if j >= window:
+                old = row[j - window]
+                if old == old:
+                    nobs -= 1
+                    if nobs > 0:
+                        y = old - comp
+                        d = y - mean
+                        comp = d + mean - y
+                        prev_mean = mean
+                        mean = mean - d / nobs
+                        ssq -= (old - prev_mean) * (old - mean)
+                    else:
+                        mean = 0.0
+                        ssq = 0.0
+                        comp = 0.0
+            if nobs >= min_periods and nobs > ddof and nobs > 0:
+                if nobs == 1 or same >= nobs:
+                    var = 0.0
+                    m = prev
+                else:
+                    var = ssq / (nobs - ddof)
+                    if var < 0.0:
+                        var = 0.0
+                    m = mean
+                sd = np.sqrt(var)
+                out_mean[i, j] = m
+                if want_z:
+                    out[i, j] = (v - m) / sd if sd > 0.0 else np.nan
+                else:
+                    out[i, j] = sd
+            else:
+                out_mean[i, j] = np.nan
+                out[i, j] = np.nan
+    return out_mean, out
+
+
+@njit(cache=True, nogil=True)
+def _rolling_beta_kernel(y, x, window, min_periods):
+    """Rolling OLS slope of each row of ``y`` on the series ``x`` over pairwise-valid dates."""
+    n, t = y.shape
+    out = np.empty((n, t))
+    for i in range(n):
+        row = y[i]
+        nobs = 0
+        mx = 0.0
+        my = 0.0
+        sxy = 0.0
+        sxx = 0.0
+        for j in range(t):
+            a = x[j]
+            b = row[j]
+            if a == a and b == b:
+                nobs += 1
+                dx = a - mx
+                mx += dx / nobs
+                my += (b - my) / nobs
+                sxy += dx * (b - my)
+                sxx += dx * (a - mx)
+            if j >= window:
+                a = x[j - window]
+                b = row[j - window]
+                if a == a and b == b:
+                    nobs -= 1
+                    if nobs > 0:
+                        dx = a - mx
+                        mx -= dx / nobs
+                        my -= (b - my) / nobs
+                        sxy -= dx * (b - my)
+                        sxx -= dx * (a - mx)
+                    else:
+                        mx = 0.0
+                        my = 0.0
+                        sxy = 0.0
+                        sxx = 0.0
+            if nobs >= min_periods and nobs > 1 and sxx > 0.0:
+                out[i, j] = sxy / sxx
+            else:
+                out[i, j] = np.nan
+    return out
+
+
+def rolling_sum(values: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
+    """Rolling sum over the last ``window`` dates (pandas ``rolling(window, min_periods).sum()``)."""
+    x, series = as_panel_array(values)
+    return _shape_back(_rolling_sum_kernel(x, int(window), _check_window(window, min_periods), False), series)
+
+
+def rolling_mean(values: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
+    """Rolling mean over the last ``window`` dates (pandas ``rolling(window, min_periods).mean()``)."""
+    x, series = as_panel_array(values)
+    return _shape_back(_rolling_sum_kernel(x, int(window), _check_window(window, min_periods), True), series)
+
+
+def rolling_std(values: np.ndarray, window: int, min_periods: int | None = None, ddof: int = 1) -> np.ndarray:
+    """Rolling standard deviation, ``ddof=1`` (pandas ``rolling(window, min_periods).std()``)."""
+    x, series = as_panel_array(values)
+    _, sd = _rolling_moments_kernel(x, int(window), _check_window(window, min_periods), int(ddof), False)
+    return _shape_back(sd, series)
+
+
+def rolling_zscore(values: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
+    """``(x_t - mean) / std`` with mean and std (ddof=1) of the window ending at and including t.
+
+    Equals pandas ``(s - s.rolling(w, mp).mean()) / s.rolling(w, mp).std()``, except that a
+    zero std gives NaN (pandas gives ±inf), and NaN wherever ``x_t`` itself is NaN.
+    """
+    x, series = as_panel_array(values)
+    _, z = _rolling_moments_kernel(x, int(window), _check_window(window, min_periods), 1, True)
+    return _shape_back(z, series)
+
+
+def rolling_beta(y: np.ndarray, x: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
+    """Rolling OLS slope ``cov(y, x) / var(x)`` of each row of ``y`` on the market series ``x``.
+
+    Only dates where both are valid enter a window (pairwise deletion, as pandas
+    ``y.rolling(w, mp).cov(x) / x.where(y.notna()).rolling(w, mp).var()``); NaN where fewer than
+    ``min_periods`` pairs (``None`` = ``window``) or ``x`` is constant over them.
+    """
+    ya, series = as_panel_array(y)
+    xs = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+    if xs.shape != (ya.shape[1],):
+        raise ValueError(f"x has shape {xs.shape}, expected ({ya.shape[1]},)")
+    return _shape_back(_rolling_beta_kernel(ya, xs, int(window), _check_window(window, min_periods)), series)
+
+
+# -- cross-sectional kernels (one date column at a time, over non-NaN symbols) ----------------
+
+
+@njit(cache=True, nogil=True)
+def _cs_zscore_kernel(x, winsor_sigma, min_count):
+    n, t = x.shape
+    count = np.zeros(t)
+    total = np.zeros(t)
+    for i in range(n):  # row-wise passes keep memory access contiguous in the symbol-major layout
+        row = x[i]
+        for j in range(t):
+            v = row[j]
+            if v == v:
+                count[j] += 1.0
+                total[j] += v
+    mean = np.empty(t)
+    for j in range(t):
+        mean[j] = total[j] / count[j] if count[j] > 0 else np.nan
+    ssq = np.zeros(t)
+    for i in range(n):
+        row = x[i]
+        for j in range(t):
+            v = row[j]
+            if v == v:
+                d = v - mean[j]
+                ssq[j] += d * d
+    scale = np.empty(t)
+    for j in range(t):
+        if count[j] >= min_count and count[j] >= 2 and ssq[j] > 0.0:
+            scale[j] = 1.0 / np.sqrt(ssq[j] / (count[j] - 1.0))
+        else:
+            scale[j] = np.nan
+    out = np.empty((n, t))
+    for i in range(n):
+        row = x[i]
+        for j in range(t):
+            z = (row[j] - mean[j]) * scale[j]
+            if winsor_sigma > 0.0:
+                if z > winsor_sigma:
+                    z = winsor_sigma
+                elif z < -winsor_sigma:
+                    z = -winsor_sigma
+            out[i, j] = z
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _cs_rank_kernel(x, min_count):
+    n, t = x.shape
+    out = np.full((n, t), np.nan)
+    column = np.empty(n)
+    where = np.empty(n, dtype=np.int64)
+    for j in range(t):
+        m = 0
+        for i in range(n):
+            v = x[i, j]
+            if v == v:
+                column[m] = v
+                where[m] = i
+                m += 1
+        if m < min_count or m == 0:
+            continue
+        if m == 1:
+            out[where[0], j] = 0.0
+            continue
+        vals = column[:m]
+        order = np.argsort(vals, kind="mergesort")
+        k = 0
+        while k < m:
+            stop = k + 1
+            while stop < m and vals[order[stop]] == vals[order[k]]:
+                stop += 1
+            avg_rank0 = 0.5 * (k + stop - 1)  # average 0-based rank of the tie group
+            scaled = 2.0 * avg_rank0 / (m - 1) - 1.0
+            for q in range(k, stop):
+                out[where[order[q]], j] = scaled
+            k = stop
+    return out
+
+
+def cross_sectional_zscore(values: np.ndarray, winsor_sigma: float = 3.0, min_count: int = 2) -> np.ndarray:
+    """Per-date z-score over the non-NaN symbols of each date column, clipped to ±``winsor_sigma``.
+
+    ``z[i, t] = clip((x[i, t] - mean_t) / std_t, -winsor_sigma, winsor_sigma)`` where ``mean_t``
+    and ``std_t`` (ddof=1) are taken over the symbols valid on date t; the clip is applied once
+    after standardising (mean and std are of the raw values). ``winsor_sigma=0`` disables the
+    clip. A date with fewer than ``max(2, min_count)`` valid symbols, or zero dispersion, is NaN.
+    """
+    x, _ = as_panel_array(values)
+    if not winsor_sigma >= 0:
+        raise ValueError(f"winsor_sigma must be >= 0, got {winsor_sigma!r}")
+    out = _cs_zscore_kernel(x, float(winsor_sigma), float(min_count))
+    return out.reshape(np.shape(values))
+
+
+def cross_sectional_rank(values: np.ndarray, min_count: int = 1) -> np.ndarray:
+    """Per-date rank over non-NaN symbols, scaled linearly to [-1, 1].
+
+    With ``m`` valid symbols on a date and average (0-based) rank ``r`` (ties share the mean of
+    their ranks, as ``scipy.stats.rankdata(method='average') - 1``), the value is
+    ``2 r / (m - 1) - 1``: lowest -1, highest +1, the median 0. A lone valid symbol gets 0;
+    NaN stays NaN; dates with fewer than ``min_count`` valid symbols are all NaN.
+    """
+    x, _ = as_panel_array(values)
+    return _cs_rank_kernel(x, int(min_count)).reshape(np.shape(values))
+
+
+@njit(cache=True, nogil=True)
+def _group_mean_kernel(x, codes, n_groups, weights):
+    n, t = x.shape
+    total = np.zeros((n_groups, t))
+    wsum = np.zeros((n_groups, t))
+    for i in range(n):
+        g = codes[i]
+        if g < 0:
+            continue
+        row = x[i]
+        wrow = weights[i]
+        for j in range(t):
+            v = row[j]
+            w = wrow[j]
+            if v == v and w == w:
+                total[g, j] += v * w
+                wsum[g, j] += w
+    out = np.empty((n_groups, t))
+    for g in range(n_groups):
+        for j in range(t):
+            out[g, j] = total[g, j] / wsum[g, j] if wsum[g, j] > 0 else np.nan
+    return out
+
+
+def group_mean(values: np.ndarray, codes: np.ndarray, n_groups: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """``(groups, dates)`` (weighted) mean of ``values`` over the symbols of each group, per date.
+
+    ``codes[i]`` is symbol i's group in ``0..n_groups-1`` (negative: in no group). Symbols whose
+    value or weight is NaN on a date are left out of that date's mean; an empty group is NaN.
+    """
+    x, _ = as_panel_array(values)
+    w = np.ones_like(x) if weights is None else as_panel_array(weights)[0]
+    if w.shape != x.shape:
+        raise ValueError(f"weights have shape {w.shape}, expected {x.shape}")
+    codes = np.ascontiguousarray(np.asarray(codes, dtype=np.int64))
+    if codes.shape != (x.shape[0],):
+        raise ValueError(f"codes have shape {codes.shape}, expected ({x.shape[0]},)")
+    if codes.size and codes.max() >= n_groups:
+        raise ValueError(f"group code {codes.max()} out of range for {n_groups} groups")
+    return _group_mean_kernel(x, codes, int(n_groups), w)
