@@ -4,3 +4,10 @@ Each component lives in its own module; this module registers them with the kern
 """
 
 from jgod_core import hookimpl
+
+
+@hookimpl
+def jgod_register_data_sources(register):
+    from jgod_plugins.data.sample import SampleDataSource
+
+    register(SampleDataSource)

@@ -1,0 +1,227 @@
+"""The J-GOD store: one SQLAlchemy database (SQLite by default, PostgreSQL supported).
+
+``open_store()`` resolves the URL (argument → ``JGOD_DB_URL`` → SQLite file ``jgod.sqlite`` in
+``JGOD_DATA_DIR`` or the per-user data directory), creates the database on first use and
+upgrades its schema to the newest Alembic revision. Every write goes through
+:meth:`Store.transaction`, so a failed load leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pandas as pd
+import platformdirs
+from sqlalchemy import Table, create_engine, event, func, select
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from jgod_core.errors import JGodError
+from jgod_core.storage import migrate
+from jgod_core.storage.models import Base, DailyBar, LoadRecord, MarketDaily, Security
+from jgod_core.storage.upsert import upsert
+
+ENV_URL = "JGOD_DB_URL"
+ENV_DATA_DIR = "JGOD_DATA_DIR"
+SQLITE_FILE = "jgod.sqlite"
+
+
+class StoreError(JGodError):
+    """The store cannot be opened or a load failed (the store is left unchanged)."""
+
+
+def data_dir() -> Path:
+    """Directory of the embedded store: ``JGOD_DATA_DIR`` or the per-user data directory."""
+    return Path(os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir("jgod"))
+
+
+def default_url() -> str:
+    """``JGOD_DB_URL`` or the SQLite file in :func:`data_dir`."""
+    env = os.environ.get(ENV_URL)
+    if env:
+        return env
+    return f"sqlite:///{data_dir() / SQLITE_FILE}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """An engine for ``url``; for SQLite the parent directory is created, for PostgreSQL
+    ``schema`` (if given) becomes the search path."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, poolclass=NullPool)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    raise StoreError(f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://")
+
+
+class Store:
+    """Access to the J-GOD database: transactions, bulk upserts and point-in-time readers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def upsert(self, table: Table | type[Base], rows: pd.DataFrame | Sequence[dict], conn: Connection | None = None) -> int:
+        """Bulk insert-or-update ``rows`` on the table's natural key; returns rows inserted or changed."""
+        table = table.__table__ if isinstance(table, type) else table
+        if conn is not None:
+            return upsert(conn, table, rows)
+        with self.transaction() as own:
+            return upsert(own, table, rows)
+
+    def record_load(self, conn: Connection, source: str, dataset: str, rows: int, started_at: dt.datetime,
+                    symbols: Sequence[str] | None = None, status: str = "ok", message: str | None = None) -> None:
+        """Append one entry to the load log (inside the load's transaction)."""
+        from jgod_core.data.timing import utc_now
+
+        conn.execute(
+            LoadRecord.__table__.insert(),
+            {
+                "source": source, "dataset": dataset, "symbols": ",".join(symbols) if symbols else None,
+                "started_at": started_at, "finished_at": utc_now(), "status": status, "rows": rows, "message": message,
+            },
+        )
+
+    # -- sample data ------------------------------------------------------------------------
+
+    def has_daily_bars(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(DailyBar.id).limit(1)).first() is not None
+
+    def load_sample(self, progress: bool = True) -> dict[str, int]:
+        """Load (or reload, idempotently) the embedded real sample; returns rows written per dataset."""
+        from jgod_plugins.data.sample import load_sample_into
+
+        return load_sample_into(self, progress=progress)
+
+    def ensure_sample_loaded(self, progress: bool = True) -> bool:
+        """Load the embedded sample when the store has no daily bars; True if it loaded."""
+        if self.has_daily_bars():
+            return False
+        self.load_sample(progress=progress)
+        return True
+
+    # -- reading (point in time) --------------------------------------------------------------
+
+    def read_bars(self, symbols: Sequence[str] | None = None, start: dt.date | None = None,
+                  end: dt.date | None = None, as_of: dt.datetime | None = None) -> pd.DataFrame:
+        """Daily bars as long rows ``date, symbol, open, high, low, close, volume, …`` known at ``as_of``."""
+        t = DailyBar.__table__
+        cols = [t.c.date, t.c.symbol, t.c.open, t.c.high, t.c.low, t.c.close, t.c.volume, t.c.trading_value,
+                t.c.trades, t.c.halted, t.c.adj_factor, t.c.available_at]
+        query = select(*cols)
+        query = _window(query, t.c.date, t.c.available_at, start, end, as_of)
+        if symbols is not None:
+            query = query.where(t.c.symbol.in_(list(symbols)))
+        frame = self._frame(query.order_by(t.c.symbol, t.c.date))
+        frame["halted"] = frame["halted"].astype(bool)
+        return frame
+
+    def read_market(self, instruments: Sequence[str] | None = None, session: str | None = "regular",
+                    start: dt.date | None = None, end: dt.date | None = None,
+                    as_of: dt.datetime | None = None) -> pd.DataFrame:
+        """Market-level daily rows (index, futures, US series, FX) known at ``as_of``."""
+        t = MarketDaily.__table__
+        query = select(t.c.instrument, t.c.session, t.c.date, t.c.contract, t.c.open, t.c.high, t.c.low, t.c.close,
+                       t.c.volume, t.c.settlement, t.c.open_interest, t.c.available_at)
+        query = _window(query, t.c.date, t.c.available_at, start, end, as_of)
+        if instruments is not None:
+            query = query.where(t.c.instrument.in_(list(instruments)))
+        if session is not None:
+            query = query.where(t.c.session == session)
+        return self._frame(query.order_by(t.c.instrument, t.c.session, t.c.date))
+
+    def read_securities(self, symbols: Sequence[str] | None = None) -> pd.DataFrame:
+        """Security master rows indexed by symbol."""
+        t = Security.__table__
+        query = select(t.c.symbol, t.c.name, t.c.security_type, t.c.market, t.c.industry, t.c.isin, t.c.listed_on)
+        if symbols is not None:
+            query = query.where(t.c.symbol.in_(list(symbols)))
+        return self._frame(query).set_index("symbol")
+
+    def read_table(self, table: Table | type[Base], symbols: Sequence[str] | None = None,
+                   start: dt.date | None = None, end: dt.date | None = None,
+                   as_of: dt.datetime | None = None, date_column: str = "date") -> pd.DataFrame:
+        """Rows of any dated table with ``available_at`` (flows, margin, broker branches, revenue …)."""
+        t = table.__table__ if isinstance(table, type) else table
+        query = _window(select(t), t.c[date_column], t.c.available_at, start, end, as_of)
+        if symbols is not None:
+            query = query.where(t.c.symbol.in_(list(symbols)))
+        return self._frame(query.order_by(t.c.symbol, t.c[date_column]))
+
+    def count(self, table: Table | type[Base]) -> int:
+        t = table.__table__ if isinstance(table, type) else table
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+
+    def _frame(self, query) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _window(query, date_col, available_col, start, end, as_of):
+    if start is not None:
+        query = query.where(date_col >= start)
+    if end is not None:
+        query = query.where(date_col <= end)
+    if as_of is not None:
+        from jgod_core.data.timing import to_utc_naive
+
+        query = query.where(available_col <= to_utc_naive(as_of))
+    return query
+
+
+def open_store(url: str | None = None, *, schema: str | None = None, upgrade: bool = True) -> Store:
+    """Open (creating on first use) the store at ``url`` and upgrade its schema to the newest revision."""
+    engine = make_engine(url or default_url(), schema=schema)
+    if upgrade:
+        try:
+            if migrate.current_revision(engine) != migrate.head_revision():
+                migrate.upgrade(engine)
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the store at {engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
+    return Store(engine)
