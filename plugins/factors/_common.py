@@ -1,0 +1,177 @@
+"""Building blocks shared by the built-in factors (whole-panel numpy/numba, no per-symbol loops).
+
+Conventions every built-in factor follows:
+
+- **Prices** are adjusted (``panel.adjusted``) wherever a window spans several days; volume is raw
+  shares. A day is *valid* for a symbol when its adjusted close is a number and it is not
+  flagged ``halted``; on other days every price and the volume count as absent (NaN), so a halt
+  is skipped by the rolling windows, never read as a zero-volume or flat day.
+- **Returns** are simple close-to-close returns ``c_t / c_{t-1} - 1``; the return of the day
+  after a halt is NaN (there is no previous close to compare with), not a two-day return.
+- **Windows** need ``ceil(min_valid_fraction * window)`` valid observations
+  (:func:`min_periods`). With ``min_valid_fraction=1`` one halted day blanks every window that
+  contains it, exactly as pandas ``rolling(window)``; the default 0.9 tolerates rare halts.
+- **Warm-up**: each component declares how many dates of history precede its first value, and
+  is NaN at every date position before that, even where a shortened window would allow a
+  value; the score is NaN before the factor's ``warmup_days``.
+- **Score**: the mean, over the per-symbol score inputs valid for that symbol and date, of their
+  cross-sectional winsorised z-scores (:func:`jgod_core.numerics.cross_sectional_zscore`); NaN
+  when none is valid. Market-level ``(t,)`` signals enter the score only through a per-symbol
+  exposure, :func:`beta_exposure`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import Field
+
+from jgod_core import Params
+from jgod_core.numerics import cross_sectional_zscore, rolling_beta, rolling_zscore
+from jgod_core.panel import FactorResult, Panel
+
+
+class FactorParams(Params):
+    """Params every built-in factor shares."""
+
+    min_valid_fraction: float = Field(
+        0.9, ge=0.5, le=1.0,
+        description="Share of a rolling window's dates that must hold valid (non-halted) data for a value.",
+    )
+    winsor_sigma: float = Field(
+        3.0, ge=0.0, le=10.0,
+        description="Cross-sectional z-scores are clipped to ±this many standard deviations (0 = no clip).",
+    )
+
+
+class MarketMappedParams(FactorParams):
+    """Params of factors that map market-level signals to symbols through their beta to TAIEX."""
+
+    beta_window: int = Field(
+        120, ge=20, le=500, description="Trading days in each stock's rolling beta of daily returns to TAIEX."
+    )
+    signal_z_window: int = Field(
+        120, ge=20, le=756,
+        description="Trading days of the rolling z-score that puts each market-level signal on a common scale.",
+    )
+
+
+def min_periods(window: int, fraction: float) -> int:
+    """Valid observations a window of ``window`` dates needs under ``min_valid_fraction``."""
+    return max(1, math.ceil(fraction * window - 1e-12))
+
+
+def valid_days(panel: Panel) -> np.ndarray:
+    """``(n, t)`` bool: the symbol has a price and is not flagged halted on the date."""
+    ok = ~np.isnan(panel.field("close"))
+    halted = panel.fields.get("halted")
+    if halted is not None:
+        ok &= ~(halted == 1.0)
+    return ok
+
+
+def adjusted_price(panel: Panel, name: str, valid: np.ndarray) -> np.ndarray:
+    """Adjusted price field, NaN on invalid days."""
+    return np.where(valid, panel.adjusted(name), np.nan)
+
+
+def traded_volume(panel: Panel, valid: np.ndarray) -> np.ndarray:
+    """Raw volume in shares, NaN on invalid days (a halt's published 0 is not a traded volume)."""
+    return np.where(valid, panel.field("volume"), np.nan)
+
+
+def simple_returns(prices: np.ndarray, periods: int = 1) -> np.ndarray:
+    """``p_t / p_{t-periods} - 1`` along the last axis; NaN for the first ``periods`` dates."""
+    out = np.full(prices.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[..., periods:] = prices[..., periods:] / prices[..., :-periods] - 1.0
+    return out
+
+
+def stock_beta_to_taiex(panel: Panel, returns: np.ndarray, params: MarketMappedParams) -> np.ndarray:
+    """``(n, t)`` rolling OLS beta of each stock's daily return to the TAIEX daily return."""
+    market = simple_returns(panel.series["taiex_close"])
+    window = params.beta_window
+    return rolling_beta(returns, market, window, min_periods(window, params.min_valid_fraction))
+
+
+def beta_exposure(beta_z: np.ndarray, signal: np.ndarray, params: MarketMappedParams, sign: float = 1.0) -> np.ndarray:
+    """Per-symbol exposure to a market-level signal: ``sign * beta_z[i, t] * clip(z(signal)_t)``.
+
+    ``beta_z`` is the cross-sectional z-score of the stocks' betas to TAIEX and ``z(signal)`` the
+    signal's rolling z-score over ``signal_z_window`` dates, clipped to ±``winsor_sigma``. A
+    positive market signal thus lifts high-beta stocks and lowers low-beta ones.
+    """
+    window = params.signal_z_window
+    z = rolling_zscore(signal, window, min_periods(window, params.min_valid_fraction))
+    if params.winsor_sigma > 0:
+        z = np.clip(z, -params.winsor_sigma, params.winsor_sigma)
+    return sign * beta_z * z[None, :]
+
+
+def mean_of_valid(parts: list[np.ndarray]) -> np.ndarray:
+    """Element-wise mean over the arrays that are valid there; NaN where none is."""
+    stack = np.stack(parts)
+    count = (~np.isnan(stack)).sum(axis=0)
+    total = np.nansum(stack, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+@dataclass
+class ResultBuilder:
+    """Collects components with their warm-ups and score inputs, then builds a ``FactorResult``.
+
+    ``add(name, values, warmup)`` records a component and blanks its first ``warmup`` dates;
+    ``score_input(values, sign)`` adds a per-symbol array that is cross-sectionally
+    standardised into the score (already-standardised exposures go through ``exposure``).
+    """
+
+    factor: str
+    panel: Panel
+    params: FactorParams
+    components: dict[str, np.ndarray] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    _score_parts: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, name: str, values: np.ndarray, warmup: int) -> np.ndarray:
+        values = np.array(values, dtype=np.float64, copy=True)
+        values[..., :warmup] = np.nan
+        self.components[name] = values
+        return values
+
+    def miss(self, name: str, reason: str) -> None:
+        self.missing[name] = reason
+
+    def score_input(self, values: np.ndarray, sign: float = 1.0) -> None:
+        self._score_parts.append(sign * cross_sectional_zscore(values, self.params.winsor_sigma))
+
+    def exposure(self, values: np.ndarray) -> None:
+        self._score_parts.append(values)
+
+    def build(self, warmup: int) -> FactorResult:
+        n, t = self.panel.shape
+        if self._score_parts:
+            score = mean_of_valid(self._score_parts)
+        else:
+            score = np.full((n, t), np.nan)
+        score[:, :warmup] = np.nan
+        return FactorResult(self.factor, score, self.components, self.missing)
+
+
+def series_or_missing(panel: Panel, name: str) -> tuple[np.ndarray | None, str]:
+    """The market series, or None and the reason it is absent."""
+    if panel.has_series(name):
+        return panel.series[name], ""
+    return None, f"market series {name!r} is not loaded: {panel.why_missing(name)}"
+
+
+def group_codes(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Integer codes (``-1`` for a missing label) and the sorted distinct labels."""
+    clean = np.array(["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in labels],
+                     dtype=object)
+    names = sorted({v for v in clean if v})
+    index = {name: k for k, name in enumerate(names)}
+    return np.array([index.get(v, -1) for v in clean], dtype=np.int64), names

@@ -1,0 +1,94 @@
+"""F_C cycle / chips: holders' average cost (LAC) and the market regime."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from jgod_core import DataKind, Factor
+from jgod_core.numerics import cross_sectional_zscore, rolling_mean, rolling_sum, rolling_zscore
+from jgod_core.panel import FactorResult, Panel
+from jgod_plugins.factors._common import (
+    MarketMappedParams,
+    ResultBuilder,
+    adjusted_price,
+    min_periods,
+    simple_returns,
+    stock_beta_to_taiex,
+    traded_volume,
+    valid_days,
+)
+
+
+class CycleParams(MarketMappedParams):
+    lac_window: int = Field(60, ge=5, le=250, description="Trading days of the volume-weighted average cost (LAC).")
+    zscore_window: int = Field(252, ge=20, le=756, description="Trading days of the LAC-deviation z-score.")
+    regime_ma_window: int = Field(60, ge=5, le=250, description="Trading days of TAIEX's moving average.")
+    regime_band: float = Field(
+        0.02, ge=0.0, le=0.2,
+        description="TAIEX above MA×(1+band) is bull (+1), below MA×(1−band) bear (−1), else range (0).",
+    )
+
+
+class CycleFactor(Factor[CycleParams]):
+    """F_C cycle/chips: LAC, its deviation and z-score, and the bull/bear/range regime.
+
+    Components (adjusted prices, raw volume, valid days only; see ``_common``):
+
+    - ``lac`` (n,t): ``Σ TP·V / Σ V`` over ``lac_window`` days, ``TP = (H + L + C) / 3``;
+      first value after ``lac_window - 1`` dates;
+    - ``lac_deviation`` (n,t): ``close − lac`` in TWD;
+    - ``lac_deviation_z`` (n,t): rolling z-score of ``lac_deviation`` over ``zscore_window``
+      days (> +2 distribution risk, < −2 trapped holders); first value after
+      ``lac_window + zscore_window - 2`` dates;
+    - ``regime`` (t,): +1 bull / −1 bear / 0 range from TAIEX close vs its ``regime_ma_window``
+      moving average and ``regime_band``;
+    - ``regime_exposure`` (n,t): ``regime × z(beta to TAIEX)`` (see ``beta_exposure``; the
+      regime is used as is, not z-scored, since it is already on a −1/0/+1 scale).
+
+    Score: mean of ``−z(lac_deviation_z)`` (contrarian: stretched above cost scores low) and
+    ``regime_exposure``. Needs TAIEX for the regime; without it those two are missing.
+    """
+
+    name = "f_c"
+    version = "1.0.0"
+    Params = CycleParams
+    requires = frozenset({DataKind.DAILY_BARS, DataKind.INDEX_DAILY})
+
+    @classmethod
+    def warmup_days(cls, params: CycleParams) -> int:
+        return max(params.lac_window + params.zscore_window - 2, params.regime_ma_window - 1, params.beta_window)
+
+    def compute(self, panel: Panel) -> FactorResult:
+        p = self.params
+        out = ResultBuilder(self.name, panel, p)
+        valid = valid_days(panel)
+        high, low, close = (adjusted_price(panel, f, valid) for f in ("high", "low", "close"))
+        volume = traded_volume(panel, valid)
+
+        lac_mp = min_periods(p.lac_window, p.min_valid_fraction)
+        typical = (high + low + close) / 3.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lac = rolling_sum(typical * volume, p.lac_window, lac_mp) / rolling_sum(
+                np.where(np.isnan(typical), np.nan, volume), p.lac_window, lac_mp
+            )
+        lac = out.add("lac", lac, p.lac_window - 1)
+        deviation = out.add("lac_deviation", close - lac, p.lac_window - 1)
+        z = rolling_zscore(deviation, p.zscore_window, min_periods(p.zscore_window, p.min_valid_fraction))
+        z = out.add("lac_deviation_z", z, p.lac_window + p.zscore_window - 2)
+        out.score_input(z, sign=-1.0)
+
+        if not panel.has_series("taiex_close"):
+            reason = f"needs the TAIEX series: {panel.why_missing('taiex_close')}"
+            out.miss("regime", reason)
+            out.miss("regime_exposure", reason)
+        else:
+            taiex = panel.series["taiex_close"]
+            ma = rolling_mean(taiex, p.regime_ma_window, min_periods(p.regime_ma_window, p.min_valid_fraction))
+            regime = np.where(taiex > ma * (1 + p.regime_band), 1.0, np.where(taiex < ma * (1 - p.regime_band), -1.0, 0.0))
+            regime[np.isnan(ma) | np.isnan(taiex)] = np.nan
+            regime = out.add("regime", regime, p.regime_ma_window - 1)
+            beta_z = cross_sectional_zscore(stock_beta_to_taiex(panel, simple_returns(close), p), p.winsor_sigma)
+            exposure = out.add("regime_exposure", beta_z * regime[None, :], max(p.beta_window, p.regime_ma_window - 1))
+            out.exposure(exposure)
+        return out.build(self.warmup_days(p))

@@ -1,0 +1,159 @@
+"""F_D drive / theme / value: which story money chases, and what the business earns."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from jgod_core import DataKind, Factor
+from jgod_core.numerics import cross_sectional_zscore, group_mean, rolling_mean
+from jgod_core.panel import FactorResult, Panel
+from jgod_plugins.factors._common import (
+    FactorParams,
+    ResultBuilder,
+    adjusted_price,
+    mean_of_valid,
+    min_periods,
+    simple_returns,
+    traded_volume,
+    valid_days,
+)
+
+# TWSE industry groups (security-master ``industry``, as TWSE prints them) behind each theme.
+# TWSE has no IC-design, defence or high-dividend group, so those themes need explicit symbol
+# lists (``theme_symbols``); the groups below are the closest exchange classification.
+DEFAULT_THEME_GROUPS: dict[str, tuple[str, ...]] = {
+    "ai_hardware": ("電腦及週邊設備業", "通信網路業", "電子零組件業", "數位雲端", "資訊服務業"),
+    "semiconductor": ("半導體業",),
+    "optoelectronics": ("光電業", "其他電子業", "電子通路業"),
+    "automotive": ("汽車工業", "橡膠工業", "電機機械"),
+    "biotech": ("生技醫療業", "化學生技醫療"),
+    "green_energy": ("綠能環保", "油電燃氣業", "電器電纜"),
+    "financials": ("金融保險業", "金融業"),
+    "shipping": ("航運業",),
+    "materials": ("鋼鐵工業", "塑膠工業", "化學工業", "水泥工業", "玻璃陶瓷", "造紙工業", "紡織纖維"),
+    "consumer": ("食品工業", "貿易百貨業", "觀光餐旅", "運動休閒", "居家生活"),
+    "construction": ("建材營造業",),
+}
+
+FUNDAMENTAL_FIELDS = ("net_income", "revenue", "total_assets", "equity")
+
+
+class DriveParams(FactorParams):
+    heat_return_days: int = Field(5, ge=1, le=60, description="Days of the return that measures a theme's heat.")
+    heat_volume_window: int = Field(
+        60, ge=5, le=252, description="Baseline days against which recent volume is compared."
+    )
+    theme_groups: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(DEFAULT_THEME_GROUPS),
+        description="Theme name → TWSE industry groups in it; a stock takes the first theme listing its group.",
+    )
+    theme_symbols: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Theme name → explicit stock codes (e.g. IC design, defence, high dividend); "
+        "takes precedence over theme_groups.",
+    )
+
+    @field_validator("theme_groups", "theme_symbols")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for name in value:
+            if not name.isidentifier() or not name.islower():
+                raise ValueError(f"theme name {name!r} must be a lower-case identifier (it becomes a component name)")
+        return value
+
+
+class DriveFactor(Factor[DriveParams]):
+    """F_D drive/theme/value: theme heat from group returns and volume, and DuPont ROE.
+
+    Components:
+
+    - per stock, ``heat = mean(z(r_k), z(log(mean V_k / mean V_base)))`` where ``r_k`` is the
+      ``heat_return_days`` adjusted return, ``mean V_k`` the mean volume of those days,
+      ``mean V_base`` over ``heat_volume_window`` days, ``z`` the cross-sectional winsorised
+      z-score per date; needs both parts;
+    - ``theme_heat_<theme>`` (t,): equal-weight mean heat of the theme's members valid that day;
+    - ``theme_heat`` (n,t): the heat of the stock's theme (NaN for a stock in no theme);
+    - ``dupont_roe`` (n,t) = net margin × asset turnover × equity multiplier
+      (``net_income/revenue × revenue/total_assets × total_assets/equity``), with
+      ``net_margin``, ``asset_turnover``, ``equity_multiplier``, from point-in-time
+      fundamentals fields; missing without them.
+
+    Score: mean of ``z(theme_heat)`` and ``z(dupont_roe)`` where available. Warm-up:
+    ``max(heat_return_days, heat_volume_window - 1)`` dates.
+    """
+
+    name = "f_d"
+    version = "1.0.0"
+    Params = DriveParams
+    requires = frozenset({DataKind.DAILY_BARS, DataKind.SECURITY_MASTER, DataKind.FUNDAMENTALS})
+
+    @classmethod
+    def warmup_days(cls, params: DriveParams) -> int:
+        return max(params.heat_return_days, params.heat_volume_window - 1)
+
+    def compute(self, panel: Panel) -> FactorResult:
+        p = self.params
+        out = ResultBuilder(self.name, panel, p)
+        warmup = self.warmup_days(p)
+        valid = valid_days(panel)
+        close = adjusted_price(panel, "close", valid)
+        volume = traded_volume(panel, valid)
+
+        heat = stock_heat(close, volume, p)
+        codes, themes = self.theme_codes(panel)
+        if not themes:
+            out.miss("theme_heat", "no stock of the universe belongs to any configured theme")
+        else:
+            by_theme = group_mean(heat, codes, len(themes))
+            for k, theme in enumerate(themes):
+                out.add(f"theme_heat_{theme}", by_theme[k], warmup)
+            stock_theme_heat = np.where((codes >= 0)[:, None], by_theme[np.maximum(codes, 0)], np.nan)
+            out.score_input(out.add("theme_heat", stock_theme_heat, warmup))
+        for theme in {**p.theme_groups, **p.theme_symbols}:
+            if theme not in themes:
+                out.miss(f"theme_heat_{theme}", "no stock of the universe belongs to this theme")
+
+        absent = [f for f in FUNDAMENTAL_FIELDS if f not in panel.fields]
+        if absent:
+            reason = f"needs fundamentals fields {', '.join(absent)}: {panel.why_missing(absent[0])}"
+            for name in ("dupont_roe", "net_margin", "asset_turnover", "equity_multiplier"):
+                out.miss(name, reason)
+        else:
+            income, revenue, assets, equity = (panel.fields[f] for f in FUNDAMENTAL_FIELDS)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                margin = np.where(revenue != 0, income / revenue, np.nan)
+                turnover = np.where(assets != 0, revenue / assets, np.nan)
+                multiplier = np.where(equity > 0, assets / equity, np.nan)  # negative equity: ROE undefined
+            out.add("net_margin", margin, 0)
+            out.add("asset_turnover", turnover, 0)
+            out.add("equity_multiplier", multiplier, 0)
+            out.score_input(out.add("dupont_roe", margin * turnover * multiplier, 0))
+        return out.build(warmup)
+
+    def theme_codes(self, panel: Panel) -> tuple[np.ndarray, list[str]]:
+        """Each stock's theme index (-1 = none) and the themes that have at least one member."""
+        p = self.params
+        industry = panel.attributes.get("industry")
+        group_theme = {g: theme for theme, groups in p.theme_groups.items() for g in groups}
+        symbol_theme = {s: theme for theme, symbols in p.theme_symbols.items() for s in symbols}
+        assigned = []
+        for i, symbol in enumerate(panel.symbols):
+            group = industry[i] if industry is not None else None
+            assigned.append(symbol_theme.get(symbol) or group_theme.get(group))
+        ordered = [t for t in {**p.theme_groups, **p.theme_symbols} if t in set(assigned)]
+        index = {t: k for k, t in enumerate(ordered)}
+        return np.array([index.get(t, -1) for t in assigned], dtype=np.int64), ordered
+
+
+def stock_heat(close: np.ndarray, volume: np.ndarray, p: DriveParams) -> np.ndarray:
+    """``(n, t)`` mean of the cross-sectional z-scores of recent return and volume surge."""
+    k, base = p.heat_return_days, p.heat_volume_window
+    recent = rolling_mean(volume, k, min_periods(k, p.min_valid_fraction))
+    baseline = rolling_mean(volume, base, min_periods(base, p.min_valid_fraction))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        surge = np.where((recent > 0) & (baseline > 0), np.log(recent / baseline), np.nan)
+    ret_z = cross_sectional_zscore(simple_returns(close, k), p.winsor_sigma)
+    surge_z = cross_sectional_zscore(surge, p.winsor_sigma)
+    both = ~np.isnan(ret_z) & ~np.isnan(surge_z)
+    return np.where(both, mean_of_valid([ret_z, surge_z]), np.nan)
