@@ -4,3 +4,9 @@ Each component lives in its own module; this module registers them with the kern
 """
 
 from jgod_core import hookimpl
+from jgod_plugins.backtest.tw_backtest import TaiwanBacktest
+
+
+@hookimpl
+def jgod_register_backtesters(register):
+    register(TaiwanBacktest)
