@@ -34,5 +34,14 @@ __all__ = [
     "FactorResult", "JGodError", "Kernel", "MissingDataError", "NoParams", "Panel", "Params", "Phase",
     "Pipeline", "PipelineError", "PluginLoadError", "PluginPolicy", "RiskRule", "Router", "SecretRef",
     "Step", "hookimpl", "load_kernel", "load_pipeline", "load_pipeline_text", "resolve_secret",
-    "validate_file", "validate_text",
+    "validate_file", "validate_text", "run_pipeline", "RunResult",
 ]
+
+
+def __getattr__(name: str):
+    # The runner pulls in pyarrow, scipy and matplotlib: import it only when a notebook asks for it.
+    if name in {"run_pipeline", "RunResult"}:
+        from jgod_core import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'jgod_core' has no attribute {name!r}")
