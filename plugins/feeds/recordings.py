@@ -1,0 +1,118 @@
+"""Readers of the real intraday recordings shipped in ``jgod_plugins.data/sample_data/intraday``.
+
+Each reader returns an :class:`~jgod_core.realtime.events.EventBatch` (ordered as recorded)
+plus the symbol names its ``symbol`` column indexes:
+
+- :func:`read_tx_bars`: TAIFEX TX near-month 1-minute bars of one trade date and session. A bar
+  is stamped at its END (bar_start + 1 min): it is known only then. The recording has no receive
+  time, so ``receive_ns`` equals ``exchange_ns``. ``seq`` is the bar's position in the session.
+- :func:`read_tx_ticks`: the TAIFEX tick-file excerpt (cp950 raw or utf-8); size = (B+S)//2
+  contracts, minimum 1 (one side of each print), side unknown.
+- :func:`read_binance_book`: the Binance BTCUSDT 5-level book after each depth diff (exchange
+  time = event time, receive time = local ns stamp, ``seq`` = final update id) and every trade
+  (aggressor side from ``is_buyer_maker``; ``seq`` = trade id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from jgod_core.errors import MissingDataError
+from jgod_core.realtime.events import EventBatch
+from jgod_core.realtime.layout import BAR, BOOK, BOOK_LEVELS, TRADE
+
+TX_BARS_FILE = "taifex_tx_near_month_1min_2026-05-12_2026-06-23.csv.gz"
+TX_TICKS_UTF8 = "taifex_tx_ticks_excerpt_2026-05-29_utf8.csv"
+TX_TICKS_CP950 = "taifex_tx_ticks_excerpt_2026-05-29_raw_cp950.csv"
+BINANCE_DIR = "binance_spot_btcusdt_2024-08-08_2354_to_2024-08-09_0005_utc"
+MINUTE_NS = 60_000_000_000
+
+
+def intraday_dir() -> Path:
+    """The folder of the shipped intraday recordings."""
+    return Path(str(files("jgod_plugins.data") / "sample_data" / "intraday"))
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        raise MissingDataError(f"recording {path} is not installed")
+    return path
+
+
+def read_tx_bars(trade_date: dt.date, session: str = "day", symbol: str = "TX",
+                 path: Path | None = None) -> tuple[EventBatch, list[str]]:
+    """The TX 1-minute bars of ``trade_date`` (``session`` = day | night | both)."""
+    path = _require(path or intraday_dir() / TX_BARS_FILE)
+    df = pd.read_csv(path, dtype={"contract": str})
+    df = df[df["trade_date"] == trade_date.isoformat()]
+    if session != "both":
+        df = df[df["session"] == session]
+    if df.empty:
+        available = sorted(pd.read_csv(path, usecols=["trade_date"])["trade_date"].unique())
+        raise MissingDataError(f"no TX {session} bars for {trade_date} in {path.name}; recorded trade dates: "
+                               f"{available[0]}..{available[-1]} ({len(available)} days)")
+    start_ns = pd.to_datetime(df["bar_start"], utc=True).astype("int64").to_numpy()
+    order = np.argsort(start_ns, kind="stable")
+    df = df.iloc[order]
+    start_ns = start_ns[order]
+    batch = EventBatch.empty(len(df))
+    batch.kind[:] = BAR
+    batch.symbol[:] = 0
+    batch.exchange_ns[:] = start_ns + MINUTE_NS
+    batch.receive_ns[:] = batch.exchange_ns
+    batch.open[:] = df["open"].to_numpy(float)
+    batch.high[:] = df["high"].to_numpy(float)
+    batch.low[:] = df["low"].to_numpy(float)
+    batch.price[:] = df["close"].to_numpy(float)
+    batch.size[:] = df["volume"].to_numpy(float)
+    batch.seq[:] = np.arange(len(df))
+    return batch, [symbol]
+
+
+def read_tx_ticks(raw: bool = False, symbol: str = "TX", path: Path | None = None) -> tuple[EventBatch, list[str]]:
+    """The TAIFEX TX tick excerpt; ``raw`` reads the original cp950 bytes."""
+    path = _require(path or intraday_dir() / (TX_TICKS_CP950 if raw else TX_TICKS_UTF8))
+    df = pd.read_csv(path, encoding="cp950" if raw else "utf-8", dtype=str, skipinitialspace=False)
+    df.columns = ["date", "product", "expiry", "time", "price", "volume_bs", "near", "far", "auction"]
+    df = df.apply(lambda col: col.str.strip())
+    stamp = pd.to_datetime(df["date"] + df["time"].str.zfill(6), format="%Y%m%d%H%M%S")
+    exch_ns = stamp.dt.tz_localize("Asia/Taipei").astype("int64").to_numpy()
+    batch = EventBatch.empty(len(df))
+    batch.kind[:] = TRADE
+    batch.exchange_ns[:] = exch_ns
+    batch.receive_ns[:] = exch_ns
+    batch.price[:] = df["price"].astype(float).to_numpy()
+    batch.size[:] = np.maximum(df["volume_bs"].astype(int).to_numpy() // 2, 1)
+    batch.seq[:] = np.arange(len(df))
+    return batch, [symbol]
+
+
+def read_binance_book(symbol: str = "BTCUSDT", directory: Path | None = None,
+                      limit: int | None = None) -> tuple[EventBatch, list[str]]:
+    """Books and trades of the Binance recording, merged on exchange time."""
+    directory = _require(directory or intraday_dir() / BINANCE_DIR)
+    book = pd.read_csv(directory / "spot_btcusdt_book5.csv.gz", nrows=limit)
+    trades = pd.read_csv(directory / "spot_btcusdt_trades.csv.gz", nrows=limit)
+    nb, nt = len(book), len(trades)
+    b = EventBatch.empty(nb)
+    b.kind[:] = BOOK
+    b.exchange_ns[:] = book["event_time_ms"].to_numpy(np.int64) * 1_000_000
+    b.receive_ns[:] = book["recv_ts_ns"].to_numpy(np.int64)
+    b.seq[:] = book["final_update_id"].to_numpy(np.int64)
+    cols = ([f"bid_px_{i}" for i in range(1, BOOK_LEVELS + 1)] + [f"bid_qty_{i}" for i in range(1, BOOK_LEVELS + 1)]
+            + [f"ask_px_{i}" for i in range(1, BOOK_LEVELS + 1)] + [f"ask_qty_{i}" for i in range(1, BOOK_LEVELS + 1)])
+    b.book[:] = book[cols].to_numpy(float)
+    t = EventBatch.empty(nt)
+    t.kind[:] = TRADE
+    t.exchange_ns[:] = trades["trade_time_ms"].to_numpy(np.int64) * 1_000_000
+    t.receive_ns[:] = trades["recv_ts_ns"].to_numpy(np.int64)
+    t.seq[:] = trades["trade_id"].to_numpy(np.int64)
+    t.price[:] = trades["price"].to_numpy(float)
+    t.size[:] = trades["qty"].to_numpy(float)
+    t.side[:] = np.where(trades["is_buyer_maker"].to_numpy() == 1, -1, 1)
+    return EventBatch.concat([b, t]).sorted_by_exchange_time(), [symbol]
