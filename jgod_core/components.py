@@ -143,15 +143,37 @@ class RiskRule(Component[ParamsT]):
 
 
 class Router(Component[ParamsT]):
-    """An execution router: turns a parent order into child orders (slices, schedules)."""
+    """An execution router: turns a parent order into child orders (slices, schedules).
+
+    ``schedule(approved, market)`` takes only a parent approval minted by the risk engine
+    (enforced for every subclass, see :mod:`jgod_core.risk_engine`).
+    """
 
     kind = ComponentKind.ROUTER
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "schedule" in cls.__dict__:
+            from jgod_core.risk_engine import guard_schedule
+
+            cls.schedule = guard_schedule(cls.__dict__["schedule"])
+
 
 class Broker(Component[ParamsT]):
-    """A broker: receives child orders from the risk engine and reports fills."""
+    """A broker: receives child orders from the risk engine and reports fills.
+
+    ``submit(approved)`` takes only a child approval minted by the risk engine (enforced for
+    every subclass, see :mod:`jgod_core.risk_engine`).
+    """
 
     kind = ComponentKind.BROKER
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "submit" in cls.__dict__:
+            from jgod_core.risk_engine import guard_submit
+
+            cls.submit = guard_submit(cls.__dict__["submit"])
 
 
 class DataSource(Component[ParamsT]):

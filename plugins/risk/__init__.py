@@ -1,6 +1,33 @@
-"""Built-in risk components.
+"""Built-in risk components: one module per pre-trade rule, registered with the kernel here.
 
-Each component lives in its own module; this module registers them with the kernel.
+Market rules: ``tick_ladder``, ``price_band``, ``board_lot``, ``order_size``, ``duplicate_order``,
+``submit_throttle``. Book limits: ``position_limit``, ``daily_loss``. Predictive rules (SPEC §4):
+``predicted_slippage``, ``fragility``, ``macro_exposure``, ``portfolio_stress``, ``circuit_breaker``.
 """
 
 from jgod_core import hookimpl
+from jgod_plugins.risk.board_lot import BoardLotRule
+from jgod_plugins.risk.circuit_breaker import CircuitBreakerRule
+from jgod_plugins.risk.daily_loss import DailyLossRule
+from jgod_plugins.risk.duplicate_order import DuplicateOrderRule
+from jgod_plugins.risk.fragility import FragilityRule
+from jgod_plugins.risk.macro_exposure import MacroExposureRule
+from jgod_plugins.risk.order_size import OrderSizeRule
+from jgod_plugins.risk.portfolio_stress import PortfolioStressRule
+from jgod_plugins.risk.position_limit import PositionLimitRule
+from jgod_plugins.risk.predicted_slippage import PredictedSlippageRule
+from jgod_plugins.risk.price_band import PriceBandRule
+from jgod_plugins.risk.submit_throttle import SubmitThrottleRule
+from jgod_plugins.risk.tick_ladder import TickLadderRule
+
+RISK_RULES = (
+    TickLadderRule, PriceBandRule, BoardLotRule, OrderSizeRule, DuplicateOrderRule, SubmitThrottleRule,
+    PositionLimitRule, DailyLossRule, PredictedSlippageRule, FragilityRule, MacroExposureRule,
+    PortfolioStressRule, CircuitBreakerRule,
+)
+
+
+@hookimpl
+def jgod_register_risk_rules(register):
+    for rule in RISK_RULES:
+        register(rule)

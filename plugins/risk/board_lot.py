@@ -1,0 +1,35 @@
+"""Board lots: whole lots of 1,000 shares; odd lots (1–999 shares) only when the odd-lot session is enabled."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from jgod_core import Params, RiskRule
+from jgod_core.market_rules import BOARD_LOT_SHARES
+from jgod_core.orders import Order, Verdict
+
+
+class BoardLotParams(Params):
+    odd_lot_enabled: bool = Field(False, description="Accept odd-lot orders (1–999 shares) for the odd-lot session.")
+
+
+class BoardLotRule(RiskRule):
+    """Denies quantities that are not whole board lots (or valid odd lots when enabled)."""
+
+    name = "board_lot"
+    version = "1.0.0"
+    Params = BoardLotParams
+
+    def check(self, order: Order, context) -> Verdict:
+        q = order.quantity
+        if order.odd_lot:
+            if not self.params.odd_lot_enabled:
+                return Verdict.deny(self.name, f"board_lot: odd-lot order of {q} shares but the odd-lot session is "
+                                               "not enabled (board_lot.odd_lot_enabled)", quantity=q)
+            if 1 <= q < BOARD_LOT_SHARES:
+                return Verdict.approve(self.name, order)
+            return Verdict.deny(self.name, f"board_lot: odd-lot quantity {q} must be 1–999 shares", quantity=q)
+        if q > 0 and q % BOARD_LOT_SHARES == 0:
+            return Verdict.approve(self.name, order)
+        return Verdict.deny(self.name, f"board_lot: {q} shares is not a whole number of {BOARD_LOT_SHARES}-share lots",
+                            quantity=q, lot=BOARD_LOT_SHARES)
