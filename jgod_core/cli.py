@@ -7,6 +7,7 @@ listed in ``_COMMAND_GROUPS``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
@@ -58,17 +59,19 @@ def validate(
     format: str = typer.Option("human", "--format", "-f", help="human | json"),
 ) -> None:
     """Check pipeline files: every problem, as path:line:col: error: message."""
+    from jgod_core.plugin_manager import PluginPolicy, load_kernel
     from jgod_core.validate import validate_file
 
     if format not in {"human", "json"}:
         err_console.print("error: --format must be 'human' or 'json'")
         raise typer.Exit(2)
-    kernel = _kernel()
-    kernel.pm.check_pending()
+    # One kernel per plugin policy (a file's `plugins:` allow/block lists change it).
+    kernel_for_policy = functools.lru_cache(maxsize=None)(load_kernel)
+    kernel_for_policy(PluginPolicy.from_env())  # a broken plugin is reported even with no file to check
     all_diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
     for path in files:
-        _, diags = validate_file(path, kernel)
+        _, diags = validate_file(path, kernel_for_policy)
         try:
             sources[str(path)] = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -208,7 +211,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``jgod`` script."""
     _register_groups()
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False: click returns the code of a raised Exit instead of exiting.
+        code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:  # click usage errors in standalone_mode=False surface here
@@ -226,7 +230,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             exc.show()
             return 2
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

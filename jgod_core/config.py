@@ -27,7 +27,7 @@ class StrictModel(BaseModel):
 
 # -- scalar types ------------------------------------------------------------------------------
 
-_CODE_RE = re.compile(r"^[0-9A-Z]{4,6}[A-Z]?$")
+_CODE_RE = re.compile(r"^[0-9]{4,6}[A-Z]?$")  # 2330, 0050, 00631L, 2881A
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _CLOCK_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _SECRET_RE = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
@@ -76,7 +76,7 @@ def _secret(value: Any) -> Any:
     if not isinstance(value, str) or not _SECRET_RE.match(value):
         raise PydanticCustomError(
             "secret_literal",
-            "secret fields take an environment reference such as '${{SHIOAJI_API_KEY}}', never a literal value",
+            "secret fields take an environment reference such as '${SHIOAJI_API_KEY}', never a literal value",
         )
     return value
 

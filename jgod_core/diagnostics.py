@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
+REDACTED_CODES = frozenset({"secret_literal"})
+"""Diagnostics whose source excerpt is cut at the column: the value may be a real secret."""
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in a file, at a 1-based line and column."""
@@ -34,6 +38,8 @@ class Diagnostic:
             number = str(self.line)
             pad = " " * len(number)
             shown = source_line.replace("\t", " ")
+            if self.code in REDACTED_CODES:  # never echo what may be a real secret
+                shown = shown[: self.column - 1] + "<redacted>"
             out.append(f" {pad} |")
             out.append(f" {number} | {shown}")
             out.append(f" {pad} | {' ' * (self.column - 1)}^")

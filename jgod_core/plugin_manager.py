@@ -176,6 +176,9 @@ def load_kernel(
     for module_name in policy.explicit_modules:
         if module_name in dists:
             continue
+        if module_name in policy.block:
+            skipped.append((module_name, "local", "blocked by plugin policy"))
+            continue
         try:
             module: ModuleType = importlib.import_module(module_name)
         except Exception as exc:  # noqa: BLE001

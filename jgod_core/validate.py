@@ -6,24 +6,40 @@ user mistake; ``load_pipeline(path)`` raises :class:`PipelineError` carrying the
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
-from dataclasses import dataclass
+import re
 import types
+from dataclasses import dataclass
 import typing
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Union
 
 from pydantic import BaseModel, ValidationError
 
 from jgod_core.assembly import Pipeline, Step
 from jgod_core.components import ComponentKind, Phase
-from jgod_core.config import DataConfig, PipelineConfig
+from jgod_core.config import _CLOCK_RE, _NAME_RE, DataConfig, IntradayPhaseConfig, InteractionConfig, PipelineConfig
 from jgod_core.diagnostics import Diagnostic, sort_key
 from jgod_core.errors import PipelineError
 from jgod_core.plugin_manager import Kernel, PluginPolicy, load_kernel
 from jgod_core.yaml_source import Loc, SourceDoc, dotted, load_yaml_file, load_yaml_text
 
 PHASE_STEP_KINDS = (ComponentKind.FACTOR, ComponentKind.ENGINE, ComponentKind.DATA_SOURCE)
+_NULL_TAG = "tag:yaml.org,2002:null"
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_TERM_RE = re.compile(InteractionConfig.model_fields["term"].metadata[0].pattern)
+
+
+def _a(kind: ComponentKind) -> str:
+    """``a factor`` / ``an engine``."""
+    text = kind.value
+    return ("an " if text[0] in "aeiou" else "a ") + text
+
+
+def _kinds_text(kinds: Iterable[ComponentKind]) -> str:
+    names = [k.value for k in kinds]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 # -- pydantic error → diagnostic ----------------------------------------------------------------
@@ -85,10 +101,14 @@ def pydantic_diagnostics(
         else:
             message = err["msg"]
             raw = doc.raw.get(full)
-            if kind == "unquoted" and raw is not None:
+            if raw is not None and raw.tag == _NULL_TAG and err.get("input", 0) is None:
+                message = "no value given (the key is empty or null)"
+            elif kind in {"unquoted", "string_type"} and raw is not None and not raw.quoted and raw.tag in _NUMBER_TAGS:
                 hint = f"quote it: '{raw.text}' (unquoted, YAML reads it as a number)"
-            elif kind in {"finite_number"}:
+            elif kind == "finite_number":
                 message = "must be a finite number (NaN and infinity are not allowed)"
+            elif kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == _NAME_RE.pattern:
+                message = f"must be a lower_snake_case name (a-z, 0-9, _; at most 64 characters), got {err['input']!r}"
             mark = doc.mark(full)
         out.append(Diagnostic(doc.path, mark.line, mark.column, "error", kind, dotted(full), message, hint))
     return out
@@ -167,11 +187,16 @@ def _lookback_days(data: dict) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[Diagnostic]]:
-    """Resolve every named component, validate its params and its place in the pipeline."""
+def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[Diagnostic], set[str]]:
+    """Resolve every named component, validate its params and its place in the pipeline.
+
+    Returns the assembled steps, the diagnostics, and the names of every factor step (also
+    those whose params are invalid, so an interaction term naming one is not reported twice).
+    """
     registry = kernel.registry
     diags: list[Diagnostic] = []
     steps: list[Step] = []
+    factor_names: set[str] = set()
     seen_names: dict[str, Loc] = {}
     lookback_days = _lookback_days(doc.data)
     for slot in _slots(doc.data):
@@ -189,18 +214,25 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             seen_names[name] = loc
         entries = [e for k in kinds if (e := registry.get(k, plugin)) is not None]
         if not entries:
-            other = [e.kind.value for e in registry.find(plugin)]
+            other = [e.kind for e in registry.find(plugin)]
             if other:
                 diags.append(_diag(doc, plugin_loc, "wrong-kind",
-                                   f"{plugin!r} is a {other[0]}, but this place takes a "
-                                   f"{' or '.join(k.value for k in kinds)}"))
+                                   f"{plugin!r} is {_a(other[0])}, but this place takes "
+                                   + (_a(kinds[0]) if len(kinds) == 1 else "a " + _kinds_text(kinds))))
                 continue
             close = [s for k in kinds if (s := registry.suggest(plugin, k))]
-            hint = f"did you mean {close[0]!r}?" if close else "run `jgod plugins` to list installed components"
+            if close:
+                hint = f"did you mean {close[0]!r}?"
+            elif any(c in plugin for c in ".:/"):
+                hint = "components are named by their registered short name (see `jgod plugins`), never by import path"
+            else:
+                hint = "run `jgod plugins` to list installed components"
             diags.append(_diag(doc, plugin_loc, "unknown-plugin",
-                               f"unknown {' or '.join(k.value for k in kinds)} {plugin!r}", hint))
+                               f"unknown {_kinds_text(kinds)} {plugin!r}", hint))
             continue
         entry = entries[0]
+        if phase is not None and entry.kind == ComponentKind.FACTOR:
+            factor_names.add(name)
         try:
             validated = entry.params_model.model_validate(params)
         except ValidationError as exc:
@@ -223,7 +255,7 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             weight = slot.weight if isinstance(slot.weight, (int, float)) and not isinstance(slot.weight, bool) else None
             if slot.weight is not None and entry.kind != ComponentKind.FACTOR:
                 diags.append(_diag(doc, loc + ("weight",), "weight-not-factor",
-                                   f"only factor steps take a weight; {plugin!r} is a {entry.kind.value}"))
+                                   f"only factor steps take a weight; {plugin!r} is {_a(entry.kind)}"))
                 continue
             if entry.kind == ComponentKind.FACTOR and weight is None:
                 weight = 1.0
@@ -239,24 +271,52 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             slot = "data.source" if loc == ("data",) else dotted(loc)
             steps.append(Step(name, slot, None, entry, validated, None))
 
-    return steps, diags
+    return steps, diags, factor_names
 
 
-def _check_config(doc: SourceDoc, config: PipelineConfig, steps: list[Step]) -> list[Diagnostic]:
-    """Cross-field checks that need the validated config."""
+def _clock_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and _CLOCK_RE.match(value) else None
+
+
+def _date_value(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None  # the structural pass reports it
+
+
+def _section(data: Any, *path: str) -> Any:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _check_cross_fields(doc: SourceDoc, factor_names: set[str]) -> list[Diagnostic]:
+    """Checks spanning several fields, read from the raw data so they run even when another
+    part of the file fails the structural validation."""
     diags: list[Diagnostic] = []
-    factor_names = {s.name for s in steps if s.kind == ComponentKind.FACTOR}
-    for i, inter in enumerate(config.combine.interactions):
-        for side in inter.factors:
+    interactions = _section(doc.data, "combine", "interactions")
+    for i, inter in enumerate(interactions if isinstance(interactions, list) else []):
+        term = inter.get("term") if isinstance(inter, dict) else None
+        if not (isinstance(term, str) and _TERM_RE.match(term)):
+            continue  # the structural pass reports it
+        for side in term.split("*"):
             if side not in factor_names:
                 close = difflib.get_close_matches(side, sorted(factor_names), n=1)
                 diags.append(_diag(doc, ("combine", "interactions", i, "term"), "unknown-factor",
                                    f"interaction term names {side!r}, which is not a factor step",
                                    f"did you mean {close[0]!r}?" if close else
                                    f"factor steps: {', '.join(sorted(factor_names)) or 'none'}"))
-    if config.data.start and config.data.end and config.data.start > config.data.end:
+    start, end = (_date_value(_section(doc.data, "data", k)) for k in ("start", "end"))
+    if start and end and start > end:
         diags.append(_diag(doc, ("data", "end"), "date-range", "data.end is before data.start"))
-    if config.phases.intraday.end <= config.phases.intraday.schedule:
+    intraday = _section(doc.data, "phases", "intraday")
+    defaults = IntradayPhaseConfig.model_fields
+    opens = _clock_text(intraday.get("schedule", defaults["schedule"].default) if isinstance(intraday, dict) else None)
+    closes = _clock_text(intraday.get("end", defaults["end"].default) if isinstance(intraday, dict) else None)
+    if opens and closes and closes <= opens:
         diags.append(_diag(doc, ("phases", "intraday", "end"), "time-range",
                            "phases.intraday.end must be after its schedule (start)"))
     return diags
@@ -277,46 +337,79 @@ def _policy_for(data: dict) -> PluginPolicy:
     return PluginPolicy.from_env().merged(lists["allow"], lists["block"])
 
 
-def validate_doc(doc: SourceDoc, kernel: Kernel | None = None) -> tuple[Pipeline | None, list[Diagnostic]]:
-    diags: list[Diagnostic] = []
+KernelSource = Union[Kernel, Callable[[PluginPolicy], Kernel], None]
+"""A loaded kernel, or a function building one for a file's plugin policy (the CLI passes a
+cached ``load_kernel`` so several files with the same policy share one), or ``None``."""
+
+# Loader errors after which the data at their location is a placeholder (None) or incomplete:
+# structural errors at or under that location would only repeat them.
+_MASKING_CODES = frozenset({"unsafe-tag", "yaml-merge", "yaml-scalar"})
+
+
+def _kernel_for(source: KernelSource, data: dict) -> Kernel:
+    if isinstance(source, Kernel):
+        return source
+    policy = _policy_for(data)
+    return source(policy) if source is not None else load_kernel(policy)
+
+
+def _masked(diag: Diagnostic, masks: list[str]) -> bool:
+    return any(diag.loc == m or diag.loc.startswith((m + ".", m + "[")) for m in masks)
+
+
+def validate_doc(
+    doc: SourceDoc, kernel: KernelSource = None, loader_diags: Iterable[Diagnostic] = ()
+) -> tuple[Pipeline | None, list[Diagnostic]]:
+    """Validate loaded data: structure, components, params, phases and cross-field rules.
+
+    ``loader_diags`` are the YAML loader's own findings on this document (duplicate keys,
+    unsafe tags...); they are reported together with everything found here.
+    """
+    diags: list[Diagnostic] = list(loader_diags)
     if not isinstance(doc.data, dict):
         shown = type(doc.data).__name__ if doc.data is not None else "nothing"
         diags.append(_diag(doc, (), "top-level", f"a pipeline file must be a mapping at the top level, "
                                                  f"got a {'list' if isinstance(doc.data, list) else shown}"))
-        return None, diags
+        return None, sorted(diags, key=sort_key)
+    masks = [d.loc for d in diags if d.code in _MASKING_CODES and d.loc]
+    found: list[Diagnostic] = []
     config: PipelineConfig | None = None
     try:
         config = PipelineConfig.model_validate(doc.data)
     except ValidationError as exc:
-        diags.extend(pydantic_diagnostics(doc, exc, PipelineConfig))
-    if kernel is None:
-        kernel = load_kernel(_policy_for(doc.data))
-    steps, component_diags = _check_components(doc, kernel)
-    seen = {(d.line, d.column, d.code) for d in diags}
-    diags.extend(d for d in component_diags if (d.line, d.column, d.code) not in seen)
-    if config is not None:
-        diags.extend(_check_config(doc, config, steps))
+        found.extend(pydantic_diagnostics(doc, exc, PipelineConfig))
+    loaded = _kernel_for(kernel, doc.data)
+    steps, component_diags, factor_names = _check_components(doc, loaded)
+    # At a place both passes flag (an unknown plugin name that is also malformed), the
+    # component pass says more: keep its diagnostic only.
+    taken = {(d.line, d.column) for d in component_diags}
+    found = [d for d in found if (d.line, d.column) not in taken] + component_diags
+    found.extend(_check_cross_fields(doc, factor_names))
+    diags.extend(d for d in found if not _masked(d, masks))
     diags.sort(key=sort_key)
-    if any(d.is_error for d in diags):
+    if config is None or any(d.is_error for d in diags):
         return None, diags
-    pipeline = Pipeline(doc.path, doc.text, config, kernel, steps, [d for d in diags if not d.is_error])
-    kernel.hook.jgod_pipeline_assembled(pipeline=pipeline)
+    pipeline = Pipeline(doc.path, doc.text, config, loaded, steps, [d for d in diags if not d.is_error])
+    loaded.hook.jgod_pipeline_assembled(pipeline=pipeline)
     return pipeline, diags
 
 
-def validate_file(path: str | Path, kernel: Kernel | None = None) -> tuple[Pipeline | None, list[Diagnostic]]:
+def validate_file(path: str | Path, kernel: KernelSource = None) -> tuple[Pipeline | None, list[Diagnostic]]:
     """Validate one pipeline file. Never raises for a mistake in the file."""
     doc, diags = load_yaml_file(path)
-    if doc is None or any(d.is_error for d in diags):
+    if doc is None:
         return None, sorted(diags, key=sort_key)
-    return validate_doc(doc, kernel)
+    return validate_doc(doc, kernel, diags)
 
 
-def validate_text(text: str, path: str = "<string>", kernel: Kernel | None = None) -> tuple[Pipeline | None, list[Diagnostic]]:
+def validate_text(
+    text: str, path: str = "<string>", kernel: KernelSource = None
+) -> tuple[Pipeline | None, list[Diagnostic]]:
+    """Validate pipeline text (``path`` is only used in the diagnostics)."""
     doc, diags = load_yaml_text(text, path)
-    if doc is None or any(d.is_error for d in diags):
+    if doc is None:
         return None, sorted(diags, key=sort_key)
-    return validate_doc(doc, kernel)
+    return validate_doc(doc, kernel, diags)
 
 
 def load_pipeline(path: str | Path, kernel: Kernel | None = None) -> Pipeline:

@@ -12,6 +12,7 @@ Positions are 1-based. Nothing is templated before parsing: line numbers match t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ Loc = tuple[str | int, ...]
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 _COLLECTION_TAGS = {f"{_CORE}map", f"{_CORE}seq", f"{_CORE}omap"}
+# YAML 1.1 base-60 integers: PyYAML and other 1.1 tools read an unquoted 13:30 as 810. We read
+# it the same way so an unquoted clock time is reported with a "quote it" hint, whatever tool
+# the user checks the file with.
+_SEXAGESIMAL_INT = re.compile(r"^[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+$")
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,9 @@ class _Walker:
     def walk(self, node: Node, loc: Loc, depth: int = 0) -> Any:
         self.count += 1
         if self.count > self.max_nodes:
+            # Blame the top-level key being expanded: the aliased node's own mark is elsewhere.
             raise _Reject(
-                _mark(node),
+                self.doc.key_marks.get(loc[:1], _mark(node)),
                 f"document expands to more than {self.max_nodes} nodes (alias bomb?); aliases are bounded",
                 "alias-bomb",
             )
@@ -148,6 +154,8 @@ class _Walker:
         tag = str(node.tag)
         self.doc.value_marks.setdefault(loc, _mark(node))
         if isinstance(node, ScalarNode):
+            if tag == f"{_CORE}str" and node.style is None and _SEXAGESIMAL_INT.match(node.value):
+                tag = f"{_CORE}int"
             if tag not in _SCALAR_TAGS:
                 self.error(_mark(node), "unsafe-tag", f"tag {_short_tag(tag)!r} is not allowed: "
                            "pipeline files never construct objects", loc)
@@ -190,6 +198,9 @@ class _Walker:
                 self.error(_mark(key_node), "duplicate-key", f"duplicate key {key!r}{where}", child)
                 continue
             self.doc.key_marks[child] = _mark(key_node)
+            if isinstance(value_node, ScalarNode) and value_node.value == "" and value_node.style is None:
+                # An empty value is marked where the parser stopped (often the next line): point at the key.
+                self.doc.value_marks.setdefault(child, _mark(key_node))
             out[key] = self.walk(value_node, child, depth + 1)
         return out
 
