@@ -75,6 +75,7 @@ def load_panel(
         end = _last_bar_date(store, wanted, as_of)
     cutoff = timing.to_utc_naive(as_of) if as_of is not None else timing.end_of_taipei_day(end)
     dates = _grid(store, wanted, start, end, lookback_days, cutoff)
+    cutoff_utc = cutoff.replace(tzinfo=dt.timezone.utc)  # store readers read naive times as Taipei
     if len(dates) == 0:
         raise MissingDataError(
             f"no daily bars in the store for {'all symbols' if wanted is None else ','.join(wanted)} "
@@ -82,7 +83,7 @@ def load_panel(
             "(run `jgod data load sample` or `jgod data fetch`)"
         )
     first = dates[0].astype("datetime64[D]").item()
-    bars = store.read_bars(wanted, first, end, cutoff)
+    bars = store.read_bars(wanted, first, end, cutoff_utc)
     symbols_out = tuple(wanted) if wanted is not None else tuple(sorted(bars["symbol"].unique()))
     missing: dict[str, str] = {}
     absent = sorted(set(symbols_out) - set(bars["symbol"].unique()))
@@ -90,9 +91,9 @@ def load_panel(
         missing["symbols"] = f"no daily bars for {','.join(absent)} in the panel's window"
 
     fields = _fields(bars, symbols_out, dates)
-    _add_adjustment(store, fields, symbols_out, dates, cutoff, missing)
-    series = _taiwan_series(store, dates, first, end, cutoff, missing)
-    series.update(_us_series(store, dates, first, end, cutoff, missing))
+    _add_adjustment(store, fields, symbols_out, dates, cutoff_utc, missing)
+    series = _taiwan_series(store, dates, first, end, cutoff_utc, missing)
+    series.update(_us_series(store, dates, first, end, cutoff_utc, missing))
     attributes = _attributes(store, symbols_out, missing)
     _note_absent_datasets(store, symbols_out, first, end, cutoff, missing)
     _note_gaps(dates, missing)
@@ -195,7 +196,7 @@ def _us_series(store, dates, first, end, cutoff, missing) -> dict[str, np.ndarra
     lookback_start = first - dt.timedelta(days=US_STALENESS_DAYS)
     frame = store.read_market(list(US_SERIES), "regular", lookback_start, end, cutoff)
     decision = pd.DataFrame({"known_by": pd.DatetimeIndex(timing.taipei_stamp(dates, timing.END_OF_DAY))})
-    decision["known_by"] = decision["known_by"].clip(upper=pd.Timestamp(cutoff))
+    decision["known_by"] = decision["known_by"].clip(upper=pd.Timestamp(timing.to_utc_naive(cutoff)))
     out: dict[str, np.ndarray] = {}
     for instrument, columns in US_SERIES.items():
         rows = frame[frame["instrument"] == instrument]

@@ -8,6 +8,8 @@ from jgod_core import hookimpl
 
 @hookimpl
 def jgod_register_data_sources(register):
+    from jgod_plugins.data.finmind import FinMindSource
     from jgod_plugins.data.sample import SampleDataSource
 
     register(SampleDataSource)
+    register(FinMindSource)

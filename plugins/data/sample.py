@@ -25,7 +25,15 @@ from jgod_core.errors import JGodError
 from jgod_core.storage import models
 
 SOURCE = "sample"
-MARKET_NAMES = {"上市": "TWSE", "上櫃": "TPEx"}
+MARKET_PREFIXES = {"上市": "TWSE", "上櫃": "TPEx"}  # 上市臺灣創新板 is a TWSE board
+
+
+def market_of(listing: str) -> str:
+    """``TWSE`` / ``TPEx`` from the master's Chinese market name; other names are kept as they are."""
+    for prefix, market in MARKET_PREFIXES.items():
+        if listing.startswith(prefix):
+            return market
+    return listing
 
 
 class SampleDataError(JGodError):
@@ -67,7 +75,7 @@ def read_securities(now: dt.datetime) -> pd.DataFrame:
                     "symbol": raw["code"].str.strip(),
                     "name": raw["name"],
                     "security_type": raw["type"],
-                    "market": raw["market"].map(MARKET_NAMES).fillna(raw["market"]),
+                    "market": raw["market"].map(market_of),
                     "industry": raw["group"].replace("", None),
                     "isin": raw["ISIN"],
                     "listed_on": pd.to_datetime(raw["start"], format="%Y/%m/%d", errors="coerce").dt.date,
