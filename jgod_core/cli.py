@@ -62,9 +62,7 @@ def validate(
     from jgod_core.plugin_manager import PluginPolicy, load_kernel
     from jgod_core.validate import validate_file
 
-    if format not in {"human", "json"}:
-        err_console.print("error: --format must be 'human' or 'json'")
-        raise typer.Exit(2)
+    _check_format(format)
     # One kernel per plugin policy (a file's `plugins:` allow/block lists change it).
     kernel_for_policy = functools.lru_cache(maxsize=None)(load_kernel)
     kernel_for_policy(PluginPolicy.from_env())  # a broken plugin is reported even with no file to check
@@ -87,55 +85,85 @@ def validate(
     raise typer.Exit(1 if errors else 0)
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in {"human", "json"}:
+        err_console.print("error: --format must be 'human' or 'json'")
+        raise typer.Exit(2)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+
+
 @plugins_app.callback()
-def plugins_list(ctx: typer.Context) -> None:
-    """List every component: kind, name, version, plugin and distribution."""
+def plugins_list(
+    ctx: typer.Context,
+    format: str = typer.Option("human", "--format", "-f", help="human | json"),
+) -> None:
+    """List every plugin (distribution, version, hooks) and component (kind, name, version)."""
     if ctx.invoked_subcommand is not None:
         return
+    from jgod_core.introspect import component_rows, plugin_rows
+
+    _check_format(format)
     kernel = _kernel()
-    table = Table(title=f"{len(kernel.registry)} components")
-    for col in ("kind", "name", "version", "plugin", "distribution", "summary"):
-        table.add_column(col)
-    for e in kernel.registry:
-        dist = f"{e.distribution} {e.distribution_version}".strip()
-        table.add_row(e.kind.value, e.name, e.version, e.plugin, dist, e.cls.summary())
+    plugins, components = plugin_rows(kernel), component_rows(kernel)
+    skipped = [{"plugin": n, "distribution": d, "reason": why} for n, d, why in kernel.skipped]
+    if format == "json":
+        _print_json({"plugins": plugins, "components": components, "skipped": skipped})
+        return
+    table = Table(title=f"{len(plugins)} plugins")
+    for col in ("plugin", "distribution", "version", "hooks implemented"):
+        table.add_column(col, overflow="fold")
+    for p in plugins:
+        table.add_row(p["plugin"], p["distribution"], p["distribution_version"], ", ".join(p["hooks"]))
     console.print(table)
-    for name, dist, why in kernel.skipped:
-        console.print(f"skipped plugin {name!r} ({dist}): {why}")
+    table = Table(title=f"{len(components)} components")
+    for col in ("kind", "name", "version", "plugin", "distribution", "summary"):
+        table.add_column(col, overflow="fold")
+    for c in components:
+        dist = f"{c['distribution']} {c['distribution_version']}".strip()
+        table.add_row(c["kind"], c["name"], c["version"], c["plugin"], dist, c["summary"])
+    console.print(table)
+    for s in skipped:
+        console.print(f"skipped plugin {s['plugin']!r} ({s['distribution']}): {s['reason']}")
 
 
 @plugins_app.command("show")
-def plugins_show(name: str = typer.Argument(..., help="Component name.")) -> None:
-    """Show one component: its docs, data needs, phases, warm-up and params with defaults."""
+def plugins_show(
+    name: str = typer.Argument(..., help="Component name."),
+    format: str = typer.Option("human", "--format", "-f", help="human | json"),
+) -> None:
+    """Show one component: its docs, data needs, phases, warm-up and params with defaults and bounds."""
+    from jgod_core.introspect import component_detail
+
+    _check_format(format)
     kernel = _kernel()
     entries = kernel.registry.find(name)
     if not entries:
         hint = kernel.registry.suggest(name)
         err_console.print(f"error: no component named {name!r}" + (f"; did you mean {hint!r}?" if hint else ""))
         raise typer.Exit(1)
-    for e in entries:
-        cls = e.cls
-        console.print(f"[bold]{e.name}[/bold]  {e.kind.value} {e.version}  "
-                      f"from {e.plugin} ({e.distribution} {e.distribution_version})".rstrip())
-        console.print((cls.__doc__ or "").strip())
-        console.print(f"needs: {', '.join(sorted(k.value for k in cls.requires)) or '-'}")
-        console.print(f"phases: {', '.join(sorted(p.value for p in cls.phases))}")
-        try:
-            console.print(f"warm-up (default params): {cls.warmup_days(cls.Params())} trading days")
-        except Exception:  # noqa: BLE001 - a Params model with required fields has no default warm-up
-            pass
+    details = [component_detail(e) for e in entries]
+    if format == "json":
+        _print_json(details)
+        return
+    for d in details:
+        dist = f"{d['distribution']} {d['distribution_version']}".strip()
+        console.print(f"[bold]{d['name']}[/bold]  {d['kind']} {d['version']}  from {d['plugin']} ({dist})",
+                      highlight=False)
+        console.print(d["doc"], highlight=False)
+        console.print(f"needs: {', '.join(d['requires']) or '-'}")
+        console.print(f"phases: {', '.join(d['phases'])}")
+        if d["warmup_days"] is not None:
+            console.print(f"warm-up (default params): {d['warmup_days']} trading days")
         table = Table(title="params")
         for col in ("name", "type", "default", "bounds", "description"):
-            table.add_column(col)
-        for field_name, field in e.params_model.model_fields.items():
-            bounds = []
-            for meta in field.metadata:
-                for attr in ("ge", "gt", "le", "lt"):
-                    if getattr(meta, attr, None) is not None:
-                        bounds.append(f"{attr} {getattr(meta, attr)}")
-            default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
-            annotation = getattr(field.annotation, "__name__", str(field.annotation))
-            table.add_row(field_name, annotation, default, ", ".join(bounds), field.description or "")
+            table.add_column(col, overflow="fold")
+        for p in d["params"]:
+            default = "required" if p["required"] else repr(p["default"])
+            bounds = ", ".join(f"{k} {v}" for k, v in p["bounds"].items())
+            table.add_row(p["name"], p["type"], default, bounds, p["description"])
         console.print(table)
 
 
@@ -199,7 +227,7 @@ def run(
 
 
 # Sub-command groups contributed by other areas of the kernel (data, paper trading, realtime).
-_COMMAND_GROUPS: tuple[str, ...] = ()
+_COMMAND_GROUPS: tuple[str, ...] = ("jgod_core.cli_data",)
 
 
 def _register_groups() -> None:

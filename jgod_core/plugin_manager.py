@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.metadata
+import inspect
 import os
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -104,8 +105,25 @@ class Kernel:
         return self.pm.hook
 
 
+class JGodPluginManager(pluggy.PluginManager):
+    """A pluggy manager that also treats an undecorated ``jgod_*`` function as a hook
+    implementation (as pytest does for ``pytest_*``), so a forgotten ``@hookimpl`` or a misspelt
+    hook name is an error at ``check_pending()`` instead of being silently ignored."""
+
+    def parse_hookimpl_opts(self, plugin: object, name: str):  # type: ignore[override]
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith(f"{hookspecs.PROJECT_NAME}_"):
+            if inspect.isroutine(getattr(plugin, name, None)):
+                return {
+                    "wrapper": False, "hookwrapper": False, "optionalhook": False,
+                    "tryfirst": False, "trylast": False, "specname": None,
+                }
+        return opts
+
+
 def new_plugin_manager() -> pluggy.PluginManager:
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    """A plugin manager with J-GOD's hook specifications and no plugin."""
+    pm = JGodPluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     return pm
 
@@ -122,25 +140,35 @@ def _entry_points() -> list[importlib.metadata.EntryPoint]:
     return unique
 
 
+def _origin(name: str, dists: Mapping[str, tuple[str, str]]) -> str:
+    dist, version = dists.get(name, ("local", ""))
+    return f"plugin {name!r} (distribution {dist!r}{' ' + version if version else ''})"
+
+
 def _check_pending(pm: pluggy.PluginManager, dists: Mapping[str, tuple[str, str]]) -> None:
+    """Every hook implementation must match a hook specification: report all that do not."""
+    known = sorted(n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT_NAME}_"))
+    problems = []
+    for hook_name in sorted(n for n in dir(pm.hook) if not n.startswith("_")):
+        caller = getattr(pm.hook, hook_name)
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            close = difflib.get_close_matches(hook_name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(known)}"
+            problems.append(f"{_origin(impl.plugin_name, dists)} implements unknown hook {hook_name!r}{hint}")
+    if problems:
+        raise PluginLoadError("\n".join(problems))
+
+
+def _register(pm: pluggy.PluginManager, obj: object, name: str, dists: Mapping[str, tuple[str, str]]) -> None:
     try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        plugin_name = pm.get_name(exc.plugin) or repr(exc.plugin)
-        dist = dists.get(plugin_name, ("local", ""))[0]
-        known = [n for n in dir(pm.hook) if n.startswith("jgod_")]
-        unknown = [
-            n for n in dir(exc.plugin) if n.startswith("jgod_") and n not in known and callable(getattr(exc.plugin, n))
-        ]
-        hint = ""
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], known, n=1)
-            if close:
-                hint = f"; did you mean {close[0]!r}?"
-        raise PluginLoadError(
-            f"plugin {plugin_name!r} (distribution {dist!r}) implements unknown hook "
-            f"{unknown[0] if unknown else ''!r}{hint}"
-        ) from exc
+        pm.register(obj, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:  # bad hook arguments; registered twice
+        reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise PluginLoadError(f"{_origin(name, dists)} cannot be registered: {reason}") from exc
 
 
 def load_kernel(
@@ -163,15 +191,14 @@ def load_kernel(
         if not policy.permits(ep.name, dist_name):
             skipped.append((ep.name, dist_name, "blocked by plugin policy"))
             continue
+        dists[ep.name] = (dist_name, dist_version)
         try:
             obj = ep.load()
         except Exception as exc:  # noqa: BLE001 - reported with the plugin's identity, never swallowed
             raise PluginLoadError(
-                f"plugin {ep.name!r} from distribution {dist_name!r} {dist_version} failed to import "
-                f"({ep.value}): {type(exc).__name__}: {exc}"
+                f"{_origin(ep.name, dists)} failed to import ({ep.value}): {type(exc).__name__}: {exc}"
             ) from exc
-        pm.register(obj, name=ep.name)
-        dists[ep.name] = (dist_name, dist_version)
+        _register(pm, obj, ep.name, dists)
 
     for module_name in policy.explicit_modules:
         if module_name in dists:
@@ -183,21 +210,20 @@ def load_kernel(
             module: ModuleType = importlib.import_module(module_name)
         except Exception as exc:  # noqa: BLE001
             raise PluginLoadError(
-                f"plugin module {module_name!r} named in JGOD_PLUGINS failed to import: {type(exc).__name__}: {exc}"
+                f"plugin {module_name!r} (named in JGOD_PLUGINS) failed to import: {type(exc).__name__}: {exc}"
             ) from exc
-        pm.register(module, name=module_name)
         dists[module_name] = ("local", "")
+        _register(pm, module, module_name, dists)
 
     for name, obj in extra_plugins:
-        pm.register(obj, name=name)
         dists[name] = ("local", "")
+        _register(pm, obj, name, dists)
 
     _check_pending(pm, dists)
 
     registry = ComponentRegistry()
     infos = []
-    for plugin in pm.get_plugins():
-        name = pm.get_name(plugin) or repr(plugin)
+    for name, plugin in pm.list_name_plugin():  # registration order: deterministic messages
         dist, version = dists.get(name, ("local", ""))
         hooks = tuple(sorted(c.name for c in pm.get_hookcallers(plugin) or []))
         infos.append(PluginInfo(name, dist, version, hooks))
@@ -210,8 +236,7 @@ def load_kernel(
                         raise
                     except Exception as exc:  # noqa: BLE001
                         raise PluginLoadError(
-                            f"plugin {name!r} (distribution {dist!r}) failed in {hook_name}: "
-                            f"{type(exc).__name__}: {exc}"
+                            f"{_origin(name, dists)} failed in {hook_name}: {type(exc).__name__}: {exc}"
                         ) from exc
     infos.sort(key=lambda i: (i.distribution != BUILTIN_DISTRIBUTION, i.name))
     return Kernel(pm=pm, registry=registry, plugins=infos, skipped=skipped)

@@ -25,7 +25,7 @@ from jgod_core.errors import PipelineError
 from jgod_core.plugin_manager import Kernel, PluginPolicy, load_kernel
 from jgod_core.yaml_source import Loc, SourceDoc, dotted, load_yaml_file, load_yaml_text
 
-PHASE_STEP_KINDS = (ComponentKind.FACTOR, ComponentKind.ENGINE, ComponentKind.DATA_SOURCE)
+PHASE_STEP_KINDS = (ComponentKind.FACTOR, ComponentKind.ENGINE, ComponentKind.DATA_SOURCE, ComponentKind.FEED)
 _NULL_TAG = "tag:yaml.org,2002:null"
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 _TERM_RE = re.compile(InteractionConfig.model_fields["term"].metadata[0].pattern)
