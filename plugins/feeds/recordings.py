@@ -116,3 +116,14 @@ def read_binance_book(symbol: str = "BTCUSDT", directory: Path | None = None,
     t.size[:] = trades["qty"].to_numpy(float)
     t.side[:] = np.where(trades["is_buyer_maker"].to_numpy() == 1, -1, 1)
     return EventBatch.concat([b, t]).sorted_by_exchange_time(), [symbol]
+
+
+def previous_day_close(trade_date: dt.date, path: Path | None = None) -> float | None:
+    """Last day-session close of the recorded trade date before ``trade_date`` (None if none)."""
+    path = _require(path or intraday_dir() / TX_BARS_FILE)
+    df = pd.read_csv(path, usecols=["trade_date", "bar_start", "session", "close"])
+    df = df[(df["session"] == "day") & (df["trade_date"] < trade_date.isoformat())]
+    if df.empty:
+        return None
+    last_date = df["trade_date"].max()
+    return float(df[df["trade_date"] == last_date].sort_values("bar_start")["close"].iloc[-1])

@@ -1,0 +1,389 @@
+"""The intraday loop: feeds → processor → intraday factors → signal → risk gate → broker.
+
+:class:`IntradaySession` is built from a pipeline's intraday phase (feed, factor and
+``intraday_signal`` steps), its risk rules (judged by :class:`jgod_core.risk_engine.RiskEngine`,
+the one gate) and its broker. :meth:`IntradaySession.replay` plays recorded feeds for one date
+on the exchange clock and is deterministic: decisions are taken on exchange time only, never
+on wall time, so the same recording and pipeline give a byte-identical order list.
+
+Per decision (every ``decision_seconds`` of exchange time that has events): the batch of
+events since the last decision goes through the fused kernel in one call; the health monitor
+records freshness; the factors score the processor's components; the signal gives a target
+position per tradable symbol; a symbol that is stale or resyncing gets no order; the circuit
+breaker (the pipeline's ``circuit_breaker`` rule, if any) may halt the gate; every order is
+judged by the risk engine (parent, then its one child) before the broker sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jgod_core.components import ComponentKind, Phase
+from jgod_core.errors import JGodError
+from jgod_core.realtime.events import EventBatch
+from jgod_core.realtime.factors import IntradayFactor, IntradayView
+from jgod_core.realtime.feed import SequenceGuard
+from jgod_core.realtime.health import HealthMonitor
+from jgod_core.realtime.layout import COMPONENTS, F_EXEC_COMPONENTS
+from jgod_core.realtime.metrics import RealtimeMetrics
+from jgod_core.realtime.processor import IntradayProcessor, ProcessorParams
+
+log = logging.getLogger("jgod.realtime.session")
+TAIPEI = "Asia/Taipei"
+ORDER_COLUMNS = ("client_order_id", "decision_time", "symbol", "side", "quantity", "limit_price",
+                 "reference_price", "score", "target", "position_before", "approved_quantity", "outcome", "reason")
+
+
+class SessionError(JGodError):
+    """The pipeline cannot run an intraday session (what is missing is named)."""
+
+
+@dataclass
+class ReplayResult:
+    orders: pd.DataFrame
+    fills: pd.DataFrame
+    decisions: int
+    events: int
+    dropped: dict[str, int]
+    alerts: list
+    orders_sha256: str
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+def orders_csv_bytes(orders: pd.DataFrame) -> bytes:
+    """The canonical bytes of an order list (what the printed sha256 covers)."""
+    buf = io.StringIO()
+    orders.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+class IntradaySession:
+    """One trading session of an intraday pipeline."""
+
+    def __init__(self, pipeline: Any, metrics: RealtimeMetrics | None = None) -> None:
+        self.pipeline = pipeline
+        steps = pipeline.phase_steps(Phase.INTRADAY)
+        self.feed_steps = [s for s in steps if s.kind == ComponentKind.FEED]
+        self.factor_steps = [s for s in steps if s.kind == ComponentKind.FACTOR]
+        signal_steps = [s for s in steps if s.kind == ComponentKind.ENGINE and s.entry.name == "intraday_signal"]
+        if not self.feed_steps:
+            raise SessionError(f"{pipeline.path}: phases.intraday has no feed step (e.g. `plugin: replay`)")
+        if not signal_steps:
+            raise SessionError(f"{pipeline.path}: phases.intraday needs an `intraday_signal` engine step")
+        self.feeds = [(s.name, s.build()) for s in self.feed_steps]
+        self.factors = []
+        for s in self.factor_steps:
+            factor = s.build()
+            if not isinstance(factor, IntradayFactor):
+                raise SessionError(f"{s.slot}: {s.entry.name!r} is not an intraday factor")
+            self.factors.append((s.name, s.weight if s.weight is not None else 1.0, factor))
+        self.signal = signal_steps[0].build()
+        self.metrics = metrics or RealtimeMetrics()
+        self.broker = pipeline.broker.build() if pipeline.broker is not None else None
+        if self.broker is None:
+            raise SessionError(f"{pipeline.path}: execution.broker is required (e.g. `plugin: paper`)")
+        self.rules = [s.build() for s in pipeline.risk_rules]
+
+    # -- assembly -------------------------------------------------------------------------------
+
+    def _processor_params(self) -> ProcessorParams:
+        values: dict[str, Any] = {}
+        for _, _, factor in self.factors:
+            for key, value in factor.params.model_dump().items():
+                if key in ProcessorParams.model_fields:
+                    values[key] = value
+        return ProcessorParams(**values)
+
+    def _risk_engine(self, clock):
+        from jgod_core.orders import TradingState
+        from jgod_core.risk_engine import MemoryStateStore, RiskEngine
+
+        on_loss = TradingState(self.pipeline.config.risk.on_daily_loss_limit.upper())
+        hook = self.pipeline.kernel.hook.jgod_pretrade_check
+        return RiskEngine(self.rules, MemoryStateStore(), pretrade_hook=hook, on_daily_loss_limit=on_loss,
+                          model_version=f"{self.pipeline.config.name}@{self.pipeline.sha256[:12]}", clock=clock)
+
+    # -- replay ---------------------------------------------------------------------------------
+
+    def replay(self, date: dt.date) -> ReplayResult:
+        batches, symbols, sources, tradable, roles, stale_after, references = [], [], [], set(), {}, {}, {}
+        for feed_name, feed in self.feeds:
+            batch, feed_symbols = feed.events(date)
+            offset = len(symbols)
+            for sym in feed_symbols:
+                if sym in symbols:
+                    raise SessionError(f"symbol {sym!r} is provided by two feeds")
+                symbols.append(sym)
+                sources.append(feed_name)
+                if feed.params.tradable:
+                    tradable.add(sym)
+                if feed.params.role != "none":
+                    roles[feed.params.role] = sym
+                ref = feed.reference_price(date)
+                if ref is not None:
+                    references[sym] = ref
+            stale_after[feed_name] = feed.params.stale_after_seconds
+            batch.symbol += offset
+            batches.append(batch)
+        merged = EventBatch.concat(batches).sorted_by_exchange_time()
+        merged, dropped = _drop_bad_sequences(merged, symbols)
+        processor = IntradayProcessor(symbols, self._processor_params(), futures_symbol=roles.get("futures"),
+                                      index_symbol=roles.get("index"), global_symbol=roles.get("global"))
+        health = HealthMonitor(on_latency=self.metrics.observe_latency)
+        for feed_name, feed in self.feeds:
+            health.add_source(feed_name, [s for s, src in zip(symbols, sources) if src == feed_name],
+                              feed.params.stale_after_seconds)
+        why_missing = _why_missing(roles)
+        decision_ns = self.signal.params.decision_seconds * 1_000_000_000
+        slot = -(-merged.exchange_ns // decision_ns) * decision_ns  # ceil to the decision grid
+        bounds = np.flatnonzero(np.diff(slot)) + 1
+        starts = np.concatenate([[0], bounds]) if len(slot) else np.array([], dtype=int)
+        ends = np.concatenate([bounds, [len(slot)]]) if len(slot) else np.array([], dtype=int)
+
+        now = {"t": dt.datetime(1970, 1, 1)}
+        risk = self._risk_engine(lambda: now["t"])
+        positions: dict[str, int] = {}
+        last_mark: dict[str, float] = {}
+        pnl_index: list[dt.datetime] = []
+        pnl_values: list[float] = []
+        orders: list[dict] = []
+        fills: list[dict] = []
+        cutoff = dt.time.fromisoformat(self.signal.params.no_new_orders_after)
+        for start, end in zip(starts, ends):
+            t_ns = int(slot[start])
+            chunk = merged.take(slice(start, end))
+            tic = time.perf_counter_ns()
+            processor.process(chunk)
+            self._observe(health, chunk, symbols, sources)
+            processing_ns = time.perf_counter_ns() - tic
+            last = end - 1
+            health.on_decision(sources[merged.symbol[last]], int(merged.exchange_ns[last]),
+                               int(merged.receive_ns[last]) + processing_ns)
+            t = pd.Timestamp(t_ns, tz="UTC").tz_convert(TAIPEI).tz_localize(None).to_pydatetime()
+            now["t"] = t
+            prices = processor.last_price()
+            pnl = sum(q * (prices[symbols.index(s)] - last_mark.get(s, prices[symbols.index(s)]))
+                      for s, q in positions.items() if q)
+            for s in positions:
+                last_mark[s] = float(prices[symbols.index(s)])
+            pnl_index.append(t)
+            pnl_values.append(float(pnl))
+            view = IntradayView(tuple(symbols), t_ns, processor.components(), why_missing)
+            score = np.zeros(len(symbols))
+            for _, weight, factor in self.factors:
+                score += weight * factor.compute(view).score[:, 0]
+            context = self._context(t, positions, symbols, prices, pnl_index, pnl_values)
+            self._breaker(risk, context, t, positions, symbols, prices, references, orders, fills)
+            pending = self._pending()
+            for sym in sorted(tradable):
+                i = symbols.index(sym)
+                current = positions.get(sym, 0) + pending.get(sym, 0)
+                target = self.signal.target(float(score[i]), current)
+                if t.time() >= cutoff and abs(target) > abs(current):
+                    target = current
+                if target == current:
+                    continue
+                ok, why = health.can_trade(sym, t_ns)
+                row = self._order_row(date, len(orders), t, sym, target, current, float(score[i]),
+                                      float(prices[i]), references.get(sym))
+                if not ok:
+                    row.update(outcome="blocked", reason=why)
+                    orders.append(row)
+                    self.metrics.orders.labels("blocked").inc()
+                    continue
+                self._submit(risk, context, row, positions, fills, t)
+                orders.append(row)
+        if hasattr(self.broker, "expire_day"):
+            self.broker.expire_day()
+        self.metrics.set_trading_state(risk.state.value)
+        for a in health.alerts:
+            self.metrics.alerts.labels(a.kind).inc()
+        orders_df = pd.DataFrame(orders, columns=list(ORDER_COLUMNS))
+        fills_df = pd.DataFrame(fills)
+        sha = hashlib.sha256(orders_csv_bytes(orders_df)).hexdigest()
+        missing = {}
+        for _, _, factor in self.factors:
+            missing.update(factor.compute(IntradayView(tuple(symbols), 0, processor.components(), why_missing)).missing)
+        return ReplayResult(orders_df, fills_df, len(starts), len(merged), dropped, health.alerts, sha, missing)
+
+    # -- pieces ---------------------------------------------------------------------------------
+
+    def _pending(self) -> dict[str, int]:
+        """Signed quantity of orders still working at the broker (they count toward the position)."""
+        pending: dict[str, int] = {}
+        working = getattr(self.broker, "working", None)
+        for w in (working.values() if isinstance(working, dict) else ()):
+            if w.status.is_working:
+                pending[w.order.symbol] = pending.get(w.order.symbol, 0) + w.order.side.sign * w.remaining
+        return pending
+
+    def _observe(self, health: HealthMonitor, chunk: EventBatch, symbols, sources) -> None:
+        last_index = {}
+        for i, s in enumerate(chunk.symbol.tolist()):
+            last_index[s] = i
+            self.metrics.events.labels(sources[s], _KIND[int(chunk.kind[i])]).inc()
+        for s, i in last_index.items():
+            health.on_event(sources[s], symbols[s], int(chunk.exchange_ns[i]), int(chunk.receive_ns[i]))
+
+    def _context(self, t, positions, symbols, prices, pnl_index, pnl_values):
+        from jgod_core.risk_engine import RiskContext
+
+        return RiskContext(now=t, positions=dict(positions),
+                           mark_prices={s: float(prices[symbols.index(s)]) for s in symbols},
+                           return_stream=pd.Series(pnl_values, index=pd.DatetimeIndex(pnl_index)))
+
+    def _order_row(self, date, n, t, sym, target, current, score, last_price, reference) -> dict:
+        p = self.signal.params
+        delta = target - current
+        side = "buy" if delta > 0 else "sell"
+        tick = p.tick_size
+        limit = last_price + (1 if delta > 0 else -1) * p.limit_offset_ticks * tick
+        limit = round(round(limit / tick) * tick, 2)
+        return {"client_order_id": f"{self.pipeline.config.name}-{date:%Y%m%d}-{n + 1:05d}",
+                "decision_time": t.isoformat(), "symbol": sym, "side": side, "quantity": abs(delta),
+                "limit_price": f"{limit:.2f}", "reference_price": f"{reference if reference else last_price:.2f}",
+                "score": f"{score:.6f}", "target": target, "position_before": current, "approved_quantity": 0,
+                "outcome": "", "reason": ""}
+
+    def _make_order(self, row: dict):
+        from jgod_core.orders import Order, Side
+
+        return Order(row["client_order_id"], row["symbol"], Side(row["side"]), int(row["quantity"]),
+                     Decimal(row["limit_price"]), Decimal(row["reference_price"]),
+                     created_at=dt.datetime.fromisoformat(row["decision_time"]),
+                     model_version=f"{self.pipeline.config.name}@{self.pipeline.sha256[:12]}",
+                     reason=f"intraday score {row['score']}")
+
+    def _submit(self, risk, context, row, positions, fills, t) -> None:
+        from jgod_core.orders import ChildOrder
+
+        order = self._make_order(row)
+        decision = risk.check(order, context)
+        if decision.denied:
+            row.update(outcome="denied", reason=decision.reason)
+            self.metrics.orders.labels("denied").inc()
+            return
+        approved = decision.approved.order
+        child = ChildOrder(**{f: getattr(approved, f) for f in approved.__dataclass_fields__},
+                           parent_id=approved.client_order_id, slice_index=0)
+        child = ChildOrder(**{**child.__dict__, "client_order_id": f"{approved.client_order_id}-0"})
+        child_decision = risk.check_child(decision.approved, child, context)
+        if child_decision.denied:
+            row.update(outcome="denied", reason=child_decision.reason)
+            self.metrics.orders.labels("denied").inc()
+            return
+        row.update(approved_quantity=child_decision.approved.order.quantity, outcome="approved",
+                   reason="; ".join(v.reason for v in decision.verdicts if v.reason and v.reason != "ok"))
+        self.metrics.orders.labels("approved").inc()
+        self._record_fills(self.broker.submit(child_decision.approved), positions, fills, t)
+
+    def _record_fills(self, result, positions, fills, t) -> None:
+        from jgod_core.orders import Fill
+
+        items = result if isinstance(result, (list, tuple)) else [result]
+        for f in items:
+            if isinstance(f, Fill):
+                positions[f.symbol] = positions.get(f.symbol, 0) + f.side.sign * f.quantity
+                fills.append({"client_order_id": f.client_order_id, "symbol": f.symbol, "side": f.side.value,
+                              "quantity": f.quantity, "price": str(f.price), "commission": f.commission,
+                              "tax": f.tax, "basis": f.basis, "decision_time": t.isoformat()})
+
+    def _breaker(self, risk, context, t, positions, symbols, prices, references, orders, fills) -> None:
+        from jgod_core.orders import Order, Side, TradingState
+
+        if risk.state is TradingState.HALTED:
+            return
+        for rule in self.rules:
+            evaluate = getattr(rule, "evaluate", None)
+            if rule.name != "circuit_breaker" or evaluate is None:
+                continue
+            verdict = evaluate(context)
+            if verdict is None or not verdict.denied or verdict.state_request is not TradingState.HALTED:
+                continue
+            log.warning("circuit breaker: %s", verdict.reason)
+
+            def flatten_order(symbol: str, position: int) -> Order:
+                px = float(prices[symbols.index(symbol)])
+                return Order(f"{self.pipeline.config.name}-flatten-{len(orders) + 1:05d}", symbol,
+                             Side.SELL if position > 0 else Side.BUY, abs(position), Decimal(f"{px:.2f}"),
+                             Decimal(f"{references.get(symbol, px):.2f}"), created_at=t, reason="flatten on halt")
+
+            results = risk.halt(verdict.reason, actor="circuit_breaker", brokers=[self.broker],
+                                flatten=self.pipeline.config.risk.flatten_on_halt, context=context,
+                                flatten_order=flatten_order)
+            self._record_fills(results, positions, fills, t)
+            self.metrics.set_trading_state("HALTED")
+            return
+
+
+_KIND = {1: "trade", 2: "book", 3: "bar", 4: "index"}
+
+
+def _why_missing(roles: dict[str, str]) -> dict[str, str]:
+    why = {}
+    if "index" not in roles:
+        for c in ("basis", "basis_residual", "futures_lead"):
+            why[c] = f"{c}: no feed has role 'index' (an intraday TAIEX feed); none is recorded for this date"
+    if "global" not in roles:
+        why["beta_residual"] = "beta_residual: no feed has role 'global' (e.g. Polygon S&P 500 futures)"
+    if "futures" not in roles:
+        for c in F_EXEC_COMPONENTS:
+            why.setdefault(c, f"{c}: no feed has role 'futures'")
+    why.setdefault("book_imbalance", "book_imbalance: no 5-level book feed for the traded symbols")
+    return why
+
+
+def _drop_bad_sequences(batch: EventBatch, symbols: list[str]) -> tuple[EventBatch, dict[str, int]]:
+    """Drop duplicate and out-of-order events per (symbol, kind) of a recording."""
+    guards: dict[int, SequenceGuard] = {}
+    keep = np.ones(len(batch), dtype=bool)
+    from jgod_core.realtime.events import MarketEvent
+
+    for i in range(len(batch)):
+        seq = int(batch.seq[i])
+        if seq < 0:
+            continue
+        kind = int(batch.kind[i])
+        guard = guards.setdefault(kind, SequenceGuard(contiguous=False))
+        ev = MarketEvent("replay", symbols[int(batch.symbol[i])], kind, int(batch.exchange_ns[i]), 0, seq)
+        if guard.check(ev).value != "accept":
+            keep[i] = False
+    counts: dict[str, int] = {}
+    for g in guards.values():
+        for k, v in g.counts.items():
+            if k != "accept":
+                counts[k] = counts.get(k, 0) + v
+    return batch.take(keep), counts
+
+
+def write_outputs(result: ReplayResult, out: Path, date: dt.date, pipeline: Any) -> dict[str, Path]:
+    """Write orders.csv (the hashed order list), fills.csv, alerts.jsonl and summary.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"orders": out / "orders.csv", "fills": out / "fills.csv", "alerts": out / "alerts.jsonl",
+             "summary": out / "summary.json"}
+    tmp = {k: p.with_suffix(p.suffix + ".tmp") for k, p in paths.items()}
+    tmp["orders"].write_bytes(orders_csv_bytes(result.orders))
+    result.fills.to_csv(tmp["fills"], index=False, lineterminator="\n")
+    tmp["alerts"].write_text("".join(json.dumps({"exchange_ns": a.exchange_ns, "source": a.source, "kind": a.kind,
+                                                 "message": a.message}) + "\n" for a in result.alerts),
+                             encoding="utf-8")
+    tmp["summary"].write_text(json.dumps({
+        "pipeline": pipeline.config.name, "pipeline_sha256": pipeline.sha256, "date": date.isoformat(),
+        "events": result.events, "decisions": result.decisions, "dropped": result.dropped,
+        "orders": len(result.orders), "fills": len(result.fills), "orders_sha256": result.orders_sha256,
+        "missing": result.missing}, indent=1, sort_keys=True), encoding="utf-8")
+    for k in paths:
+        tmp[k].replace(paths[k])
+    return paths
