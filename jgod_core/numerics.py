@@ -36,7 +36,9 @@ __all__ = [
     "rolling_beta",
     "cross_sectional_zscore",
     "cross_sectional_rank",
+    "rolling_vwap",
     "group_mean",
+    "accumulate_valid",
     "as_panel_array",
 ]
 
@@ -235,6 +237,64 @@ def _rolling_beta_kernel(y, x, window, min_periods):
     return out
 
 
+@njit(cache=True, nogil=True)
+def _rolling_vwap_kernel(price, volume, window, min_periods):
+    n, t = price.shape
+    out = np.empty((n, t))
+    for i in range(n):
+        prow = price[i]
+        vrow = volume[i]
+        pv = 0.0
+        pv_comp = 0.0
+        vol = 0.0
+        vol_comp = 0.0
+        nobs = 0
+        for j in range(t):
+            p = prow[j]
+            v = vrow[j]
+            if p == p and v == v:
+                nobs += 1
+                y = p * v - pv_comp
+                s = pv + y
+                pv_comp = (s - pv) - y
+                pv = s
+                y = v - vol_comp
+                s = vol + y
+                vol_comp = (s - vol) - y
+                vol = s
+            if j >= window:
+                p = prow[j - window]
+                v = vrow[j - window]
+                if p == p and v == v:
+                    nobs -= 1
+                    y = -p * v - pv_comp
+                    s = pv + y
+                    pv_comp = (s - pv) - y
+                    pv = s
+                    y = -v - vol_comp
+                    s = vol + y
+                    vol_comp = (s - vol) - y
+                    vol = s
+            if nobs >= min_periods and nobs > 0 and vol > 0.0:
+                out[i, j] = pv / vol
+            else:
+                out[i, j] = np.nan
+    return out
+
+
+def rolling_vwap(price: np.ndarray, volume: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
+    """Rolling volume-weighted mean price ``Σ p·v / Σ v`` over dates where both are valid.
+
+    Equals pandas ``(p*v).rolling(w, mp).sum() / v.where(p.notna()).rolling(w, mp).sum()`` (one
+    fused pass); NaN where fewer than ``min_periods`` valid pairs or the window's volume is 0.
+    """
+    p, series = as_panel_array(price)
+    v, _ = as_panel_array(volume)
+    if p.shape != v.shape:
+        raise ValueError(f"price {p.shape} and volume {v.shape} differ in shape")
+    return _shape_back(_rolling_vwap_kernel(p, v, int(window), _check_window(window, min_periods)), series)
+
+
 def rolling_sum(values: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
     """Rolling sum over the last ``window`` dates (pandas ``rolling(window, min_periods).sum()``)."""
     x, series = as_panel_array(values)
@@ -426,3 +486,25 @@ def group_mean(values: np.ndarray, codes: np.ndarray, n_groups: int, weights: np
     if codes.size and codes.max() >= n_groups:
         raise ValueError(f"group code {codes.max()} out of range for {n_groups} groups")
     return _group_mean_kernel(x, codes, int(n_groups), w)
+
+
+@njit(cache=True, nogil=True)
+def _accumulate_kernel(total, count, values, scale):
+    n, t = values.shape
+    for i in range(n):
+        for j in range(t):
+            v = values[i, j]
+            if v == v:
+                total[i, j] += scale * v
+                count[i, j] += 1.0
+
+
+def accumulate_valid(total: np.ndarray, count: np.ndarray, values: np.ndarray, scale: float = 1.0) -> None:
+    """In place: ``total += scale * values`` and ``count += 1`` where ``values`` is not NaN.
+
+    The building block of a NaN-skipping mean over several panels (``total / count``).
+    """
+    x, _ = as_panel_array(values)
+    if total.shape != x.shape or count.shape != x.shape:
+        raise ValueError(f"accumulators {total.shape}/{count.shape} do not match values {x.shape}")
+    _accumulate_kernel(total, count, x, float(scale))

@@ -26,10 +26,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from pydantic import Field
 
 from jgod_core import Params
-from jgod_core.numerics import cross_sectional_zscore, rolling_beta, rolling_zscore
+from jgod_core.numerics import accumulate_valid, cross_sectional_zscore, rolling_beta, rolling_vwap, rolling_zscore
 from jgod_core.panel import FactorResult, Panel
 
 
@@ -90,6 +91,11 @@ def simple_returns(prices: np.ndarray, periods: int = 1) -> np.ndarray:
     return out
 
 
+def typical_price_vwap(high, low, close, volume, window: int, min_count: int) -> np.ndarray:
+    """Rolling ``Σ TP·V / Σ V`` with ``TP = (H + L + C) / 3`` over days where TP and V are valid."""
+    return rolling_vwap((high + low + close) / 3.0, volume, window, min_count)
+
+
 def stock_beta_to_taiex(panel: Panel, returns: np.ndarray, params: MarketMappedParams) -> np.ndarray:
     """``(n, t)`` rolling OLS beta of each stock's daily return to the TAIEX daily return."""
     market = simple_returns(panel.series["taiex_close"])
@@ -108,25 +114,28 @@ def beta_exposure(beta_z: np.ndarray, signal: np.ndarray, params: MarketMappedPa
     z = rolling_zscore(signal, window, min_periods(window, params.min_valid_fraction))
     if params.winsor_sigma > 0:
         z = np.clip(z, -params.winsor_sigma, params.winsor_sigma)
-    return sign * beta_z * z[None, :]
+    return scale_by_date(np.ascontiguousarray(beta_z), z * sign)
 
 
-def mean_of_valid(parts: list[np.ndarray]) -> np.ndarray:
-    """Element-wise mean over the arrays that are valid there; NaN where none is."""
-    stack = np.stack(parts)
-    count = (~np.isnan(stack)).sum(axis=0)
-    total = np.nansum(stack, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+@njit(cache=True, nogil=True)
+def scale_by_date(panel, per_date):
+    """``panel[i, t] * per_date[t]`` (a market-level series applied to every symbol)."""
+    n, t = panel.shape
+    out = np.empty((n, t))
+    for i in range(n):
+        for j in range(t):
+            out[i, j] = panel[i, j] * per_date[j]
+    return out
 
 
 @dataclass
 class ResultBuilder:
     """Collects components with their warm-ups and score inputs, then builds a ``FactorResult``.
 
-    ``add(name, values, warmup)`` records a component and blanks its first ``warmup`` dates;
-    ``score_input(values, sign)`` adds a per-symbol array that is cross-sectionally
-    standardised into the score (already-standardised exposures go through ``exposure``).
+    ``add(name, values, warmup)`` records a component and blanks its first ``warmup`` dates in
+    place (the builder takes ownership of ``values``); ``score_input(values, sign)`` adds a
+    per-symbol array that is cross-sectionally standardised into the score (already
+    standardised exposures go through ``exposure``).
     """
 
     factor: str
@@ -134,10 +143,11 @@ class ResultBuilder:
     params: FactorParams
     components: dict[str, np.ndarray] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
-    _score_parts: list[np.ndarray] = field(default_factory=list)
+    _score_total: np.ndarray | None = None
+    _score_count: np.ndarray | None = None
 
     def add(self, name: str, values: np.ndarray, warmup: int) -> np.ndarray:
-        values = np.array(values, dtype=np.float64, copy=True)
+        values = np.asarray(values, dtype=np.float64)
         values[..., :warmup] = np.nan
         self.components[name] = values
         return values
@@ -146,17 +156,20 @@ class ResultBuilder:
         self.missing[name] = reason
 
     def score_input(self, values: np.ndarray, sign: float = 1.0) -> None:
-        self._score_parts.append(sign * cross_sectional_zscore(values, self.params.winsor_sigma))
+        self.exposure(cross_sectional_zscore(values, self.params.winsor_sigma), sign)
 
-    def exposure(self, values: np.ndarray) -> None:
-        self._score_parts.append(values)
+    def exposure(self, values: np.ndarray, sign: float = 1.0) -> None:
+        if self._score_total is None:
+            self._score_total = np.zeros(self.panel.shape)
+            self._score_count = np.zeros(self.panel.shape)
+        accumulate_valid(self._score_total, self._score_count, values, sign)
 
     def build(self, warmup: int) -> FactorResult:
-        n, t = self.panel.shape
-        if self._score_parts:
-            score = mean_of_valid(self._score_parts)
+        if self._score_total is None:
+            score = np.full(self.panel.shape, np.nan)
         else:
-            score = np.full((n, t), np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                score = self._score_total / self._score_count  # 0/0 → NaN where no input is valid
         score[:, :warmup] = np.nan
         return FactorResult(self.factor, score, self.components, self.missing)
 
@@ -166,6 +179,13 @@ def series_or_missing(panel: Panel, name: str) -> tuple[np.ndarray | None, str]:
     if panel.has_series(name):
         return panel.series[name], ""
     return None, f"market series {name!r} is not loaded: {panel.why_missing(name)}"
+
+
+def per_symbol(by_group: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``(n, t)``: each symbol gets its group's row of ``by_group``; NaN for code -1."""
+    out = by_group[np.maximum(codes, 0)]
+    out[codes < 0] = np.nan
+    return out
 
 
 def group_codes(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:

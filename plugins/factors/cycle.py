@@ -6,16 +6,18 @@ import numpy as np
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import cross_sectional_zscore, rolling_mean, rolling_sum, rolling_zscore
+from jgod_core.numerics import cross_sectional_zscore, rolling_mean, rolling_zscore
 from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     MarketMappedParams,
     ResultBuilder,
     adjusted_price,
     min_periods,
+    scale_by_date,
     simple_returns,
     stock_beta_to_taiex,
     traded_volume,
+    typical_price_vwap,
     valid_days,
 )
 
@@ -66,12 +68,8 @@ class CycleFactor(Factor[CycleParams]):
         high, low, close = (adjusted_price(panel, f, valid) for f in ("high", "low", "close"))
         volume = traded_volume(panel, valid)
 
-        lac_mp = min_periods(p.lac_window, p.min_valid_fraction)
-        typical = (high + low + close) / 3.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lac = rolling_sum(typical * volume, p.lac_window, lac_mp) / rolling_sum(
-                np.where(np.isnan(typical), np.nan, volume), p.lac_window, lac_mp
-            )
+        lac = typical_price_vwap(high, low, close, volume, p.lac_window,
+                                 min_periods(p.lac_window, p.min_valid_fraction))
         lac = out.add("lac", lac, p.lac_window - 1)
         deviation = out.add("lac_deviation", close - lac, p.lac_window - 1)
         z = rolling_zscore(deviation, p.zscore_window, min_periods(p.zscore_window, p.min_valid_fraction))
@@ -89,6 +87,6 @@ class CycleFactor(Factor[CycleParams]):
             regime[np.isnan(ma) | np.isnan(taiex)] = np.nan
             regime = out.add("regime", regime, p.regime_ma_window - 1)
             beta_z = cross_sectional_zscore(stock_beta_to_taiex(panel, simple_returns(close), p), p.winsor_sigma)
-            exposure = out.add("regime_exposure", beta_z * regime[None, :], max(p.beta_window, p.regime_ma_window - 1))
+            exposure = out.add("regime_exposure", scale_by_date(beta_z, regime), max(p.beta_window, p.regime_ma_window - 1))
             out.exposure(exposure)
         return out.build(self.warmup_days(p))

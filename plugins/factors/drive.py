@@ -12,8 +12,8 @@ from jgod_plugins.factors._common import (
     FactorParams,
     ResultBuilder,
     adjusted_price,
-    mean_of_valid,
     min_periods,
+    per_symbol,
     simple_returns,
     traded_volume,
     valid_days,
@@ -108,7 +108,7 @@ class DriveFactor(Factor[DriveParams]):
             by_theme = group_mean(heat, codes, len(themes))
             for k, theme in enumerate(themes):
                 out.add(f"theme_heat_{theme}", by_theme[k], warmup)
-            stock_theme_heat = np.where((codes >= 0)[:, None], by_theme[np.maximum(codes, 0)], np.nan)
+            stock_theme_heat = per_symbol(by_theme, codes)
             out.score_input(out.add("theme_heat", stock_theme_heat, warmup))
         for theme in {**p.theme_groups, **p.theme_symbols}:
             if theme not in themes:
@@ -155,5 +155,4 @@ def stock_heat(close: np.ndarray, volume: np.ndarray, p: DriveParams) -> np.ndar
         surge = np.where((recent > 0) & (baseline > 0), np.log(recent / baseline), np.nan)
     ret_z = cross_sectional_zscore(simple_returns(close, k), p.winsor_sigma)
     surge_z = cross_sectional_zscore(surge, p.winsor_sigma)
-    both = ~np.isnan(ret_z) & ~np.isnan(surge_z)
-    return np.where(both, mean_of_valid([ret_z, surge_z]), np.nan)
+    return (ret_z + surge_z) / 2.0  # NaN unless both parts are known

@@ -11,7 +11,7 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import rolling_mean, rolling_sum
+from jgod_core.numerics import rolling_mean
 from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     FactorParams,
@@ -20,6 +20,7 @@ from jgod_plugins.factors._common import (
     min_periods,
     simple_returns,
     traded_volume,
+    typical_price_vwap,
     valid_days,
 )
 
@@ -83,12 +84,8 @@ class MicrostructureFactor(Factor[MicrostructureParams]):
         signed[np.isinf(signed)] = np.nan
         out.score_input(out.add("signed_volume_spike", signed, p.spike_window))
 
-        vwap_mp = min_periods(p.vwap_window, p.min_valid_fraction)
-        typical = (high + low + close) / 3.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vwap = rolling_sum(typical * volume, p.vwap_window, vwap_mp) / rolling_sum(
-                np.where(np.isnan(typical), np.nan, volume), p.vwap_window, vwap_mp
-            )
+        vwap = typical_price_vwap(high, low, close, volume, p.vwap_window,
+                                  min_periods(p.vwap_window, p.min_valid_fraction))
         out.score_input(out.add("vwap_deviation", close / vwap - 1.0, p.vwap_window - 1), sign=-1.0)
 
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
@@ -15,6 +16,7 @@ from jgod_plugins.factors._common import (
     beta_exposure,
     group_codes,
     min_periods,
+    per_symbol,
     simple_returns,
     stock_beta_to_taiex,
     traded_volume,
@@ -79,7 +81,7 @@ class StyleFactor(Factor[StyleParams]):
         if "industry" in panel.attributes:
             codes, groups = group_codes(panel.attributes["industry"])
             by_group = group_mean(returns, codes, len(groups))
-            strength = np.where((codes >= 0)[:, None], by_group[np.maximum(codes, 0)], np.nan)
+            strength = per_symbol(by_group, codes)
             out.score_input(out.add("sector_strength", strength, 1))
         else:
             out.miss("sector_strength", "needs the security master's industry attribute, which is not loaded")
@@ -122,15 +124,35 @@ class StyleFactor(Factor[StyleParams]):
 
 
 def volume_entropy(volume: np.ndarray) -> np.ndarray:
-    """``(t,)`` Shannon entropy of the stocks' volume shares, normalised by ``log N``."""
-    positive = np.where(volume > 0, volume, 0.0)
-    total = positive.sum(axis=0)
-    count = (positive > 0).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = positive / total
-        terms = np.where(positive > 0, share * np.log(share), 0.0)
-        entropy = -terms.sum(axis=0) / np.log(count)
-    return np.where(count >= 2, entropy, np.nan)
+    """``(t,)`` Shannon entropy of the stocks' volume shares, normalised by ``log N``.
+
+    Uses ``−Σ s log s = log T − Σ v log v / T`` (``T`` the day's total volume) so one pass over
+    the symbol-major panel suffices.
+    """
+    return _volume_entropy_kernel(np.ascontiguousarray(volume, dtype=np.float64))
+
+
+@njit(cache=True, nogil=True)
+def _volume_entropy_kernel(volume):
+    n, t = volume.shape
+    total = np.zeros(t)
+    v_log_v = np.zeros(t)
+    count = np.zeros(t)
+    for i in range(n):
+        row = volume[i]
+        for j in range(t):
+            v = row[j]
+            if v > 0.0:
+                total[j] += v
+                v_log_v[j] += v * np.log(v)
+                count[j] += 1.0
+    out = np.empty(t)
+    for j in range(t):
+        if count[j] >= 2.0:
+            out[j] = (np.log(total[j]) - v_log_v[j] / total[j]) / np.log(count[j])
+        else:
+            out[j] = np.nan
+    return out
 
 
 def margin_breadth(balance: np.ndarray, p: StyleParams) -> np.ndarray:

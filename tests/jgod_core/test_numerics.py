@@ -145,3 +145,25 @@ def test_group_mean_equals_pandas_groupby(gappy_panel):
     frame = pd.DataFrame(gappy_panel[:5])
     expected = frame.groupby(codes[:5]).mean().to_numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("window,min_periods", [(5, None), (60, 50)])
+def test_rolling_vwap_equals_pandas_ratio_of_sums(gappy_panel, window, min_periods):
+    rng = np.random.default_rng(2)
+    volume = rng.integers(1, 1000, gappy_panel.shape).astype(float)
+    volume[rng.random(volume.shape) < 0.03] = np.nan
+    p, v = _wide(gappy_panel), _wide(volume)
+    expected = ((p * v).rolling(window, min_periods=min_periods).sum()
+                / v.where(p.notna()).rolling(window, min_periods=min_periods).sum()).to_numpy().T
+    got = nx.rolling_vwap(gappy_panel, volume, window, min_periods)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, equal_nan=True)
+
+
+def test_accumulate_valid_is_a_nan_skipping_mean():
+    a = np.array([[1.0, np.nan, np.nan]])
+    b = np.array([[3.0, 2.0, np.nan]])
+    total, count = np.zeros_like(a), np.zeros_like(a)
+    nx.accumulate_valid(total, count, a)
+    nx.accumulate_valid(total, count, b, scale=-1.0)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(total / count, [[-1.0, -2.0, np.nan]])
