@@ -67,3 +67,27 @@ class PanelMarketView:
     @property
     def date(self) -> np.datetime64:
         return self.panel.dates[self.asof]
+
+
+@dataclass(frozen=True)
+class StaticMarketView:
+    """A market view from plain arrays (notebooks, tests, replays): everything given is 'as of now'."""
+
+    daily: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
+    market_series: Mapping[str, np.ndarray] = field(default_factory=dict)
+    books: Mapping[str, Book5] = field(default_factory=dict)
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    def bars(self, symbol: str, window: int) -> dict[str, np.ndarray] | None:
+        bars = self.daily.get(symbol)
+        return None if bars is None else {k: np.asarray(v, float)[-window:] for k, v in bars.items()}
+
+    def series(self, name: str, window: int) -> np.ndarray | None:
+        values = self.market_series.get(name)
+        return None if values is None else np.asarray(values, float)[-window:]
+
+    def why_missing(self, name: str) -> str:
+        return self.missing.get(name, f"{name!r} is not loaded")
+
+    def book(self, symbol: str) -> Book5 | None:
+        return self.books.get(symbol)

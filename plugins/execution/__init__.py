@@ -1,6 +1,29 @@
-"""Built-in execution components.
+"""Built-in execution components: routers and brokers, one module each, registered here.
 
-Each component lives in its own module; this module registers them with the kernel.
+Routers: ``slicer`` (≤ 50 lots, remainder first), ``twap``, ``vwap``, ``pov``, ``iceberg``,
+``almgren_chriss``. Brokers: ``paper`` (recorded books, else daily bars) and ``shioaji`` (Sinopac).
 """
 
 from jgod_core import hookimpl
+from jgod_plugins.execution.almgren_chriss import AlmgrenChrissRouter
+from jgod_plugins.execution.iceberg import IcebergRouter
+from jgod_plugins.execution.paper import PaperBroker
+from jgod_plugins.execution.pov import PovRouter
+from jgod_plugins.execution.slicer import SlicerRouter
+from jgod_plugins.execution.twap import TwapRouter
+from jgod_plugins.execution.vwap import VwapRouter
+
+ROUTERS = (SlicerRouter, TwapRouter, VwapRouter, PovRouter, IcebergRouter, AlmgrenChrissRouter)
+BROKERS = (PaperBroker,)
+
+
+@hookimpl
+def jgod_register_routers(register):
+    for router in ROUTERS:
+        register(router)
+
+
+@hookimpl
+def jgod_register_brokers(register):
+    for broker in BROKERS:
+        register(broker)
