@@ -1,0 +1,13 @@
+"""J-GOD plugin ``example_momentum``: registers the :class:`PriceMomentum` factor."""
+
+from jgod_core import hookimpl
+
+from jgod_example_momentum.momentum import PriceMomentum, PriceMomentumParams
+
+__all__ = ["PriceMomentum", "PriceMomentumParams", "jgod_register_factors"]
+
+
+@hookimpl
+def jgod_register_factors(register):
+    """Register this package's factors with the J-GOD kernel."""
+    register(PriceMomentum)
