@@ -35,6 +35,7 @@ __all__ = [
     "rolling_zscore",
     "rolling_beta",
     "cross_sectional_zscore",
+    "accumulate_cross_sectional_zscore",
     "cross_sectional_rank",
     "rolling_vwap",
     "group_mean",
@@ -343,7 +344,8 @@ def rolling_beta(y: np.ndarray, x: np.ndarray, window: int, min_periods: int | N
 
 
 @njit(cache=True, nogil=True)
-def _cs_zscore_kernel(x, winsor_sigma, min_count):
+def _cs_moments_kernel(x, min_count):
+    """Per-date mean and 1/std (ddof=1) over valid symbols; NaN scale for degenerate dates."""
     n, t = x.shape
     count = np.zeros(t)
     total = np.zeros(t)
@@ -371,18 +373,42 @@ def _cs_zscore_kernel(x, winsor_sigma, min_count):
             scale[j] = 1.0 / np.sqrt(ssq[j] / (count[j] - 1.0))
         else:
             scale[j] = np.nan
+    return mean, scale
+
+
+@njit(cache=True, nogil=True)
+def _clip(z, sigma):
+    if sigma > 0.0:
+        if z > sigma:
+            return sigma
+        if z < -sigma:
+            return -sigma
+    return z
+
+
+@njit(cache=True, nogil=True)
+def _cs_zscore_kernel(x, winsor_sigma, min_count):
+    n, t = x.shape
+    mean, scale = _cs_moments_kernel(x, min_count)
     out = np.empty((n, t))
     for i in range(n):
         row = x[i]
         for j in range(t):
-            z = (row[j] - mean[j]) * scale[j]
-            if winsor_sigma > 0.0:
-                if z > winsor_sigma:
-                    z = winsor_sigma
-                elif z < -winsor_sigma:
-                    z = -winsor_sigma
-            out[i, j] = z
+            out[i, j] = _clip((row[j] - mean[j]) * scale[j], winsor_sigma)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _cs_zscore_accumulate_kernel(x, winsor_sigma, min_count, total, count, sign):
+    n, t = x.shape
+    mean, scale = _cs_moments_kernel(x, min_count)
+    for i in range(n):
+        row = x[i]
+        for j in range(t):
+            z = (row[j] - mean[j]) * scale[j]
+            if z == z:
+                total[i, j] += sign * _clip(z, winsor_sigma)
+                count[i, j] += 1.0
 
 
 @njit(cache=True, nogil=True)
@@ -432,6 +458,21 @@ def cross_sectional_zscore(values: np.ndarray, winsor_sigma: float = 3.0, min_co
         raise ValueError(f"winsor_sigma must be >= 0, got {winsor_sigma!r}")
     out = _cs_zscore_kernel(x, float(winsor_sigma), float(min_count))
     return out.reshape(np.shape(values))
+
+
+def accumulate_cross_sectional_zscore(total: np.ndarray, count: np.ndarray, values: np.ndarray,
+                                      winsor_sigma: float = 3.0, sign: float = 1.0, min_count: int = 2) -> None:
+    """In place: add ``sign × cross_sectional_zscore(values)`` to ``total`` and 1 to ``count`` where valid.
+
+    Same numbers as :func:`cross_sectional_zscore` followed by :func:`accumulate_valid`, without
+    materialising the z-score panel.
+    """
+    x, _ = as_panel_array(values)
+    if total.shape != x.shape or count.shape != x.shape:
+        raise ValueError(f"accumulators {total.shape}/{count.shape} do not match values {x.shape}")
+    if not winsor_sigma >= 0:
+        raise ValueError(f"winsor_sigma must be >= 0, got {winsor_sigma!r}")
+    _cs_zscore_accumulate_kernel(x, float(winsor_sigma), float(min_count), total, count, float(sign))
 
 
 def cross_sectional_rank(values: np.ndarray, min_count: int = 1) -> np.ndarray:

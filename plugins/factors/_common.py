@@ -30,7 +30,13 @@ from numba import njit
 from pydantic import Field
 
 from jgod_core import Params
-from jgod_core.numerics import accumulate_valid, cross_sectional_zscore, rolling_beta, rolling_vwap, rolling_zscore
+from jgod_core.numerics import (
+    accumulate_cross_sectional_zscore,
+    accumulate_valid,
+    rolling_beta,
+    rolling_vwap,
+    rolling_zscore,
+)
 from jgod_core.panel import FactorResult, Panel
 
 
@@ -85,9 +91,19 @@ def traded_volume(panel: Panel, valid: np.ndarray) -> np.ndarray:
 
 def simple_returns(prices: np.ndarray, periods: int = 1) -> np.ndarray:
     """``p_t / p_{t-periods} - 1`` along the last axis; NaN for the first ``periods`` dates."""
-    out = np.full(prices.shape, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[..., periods:] = prices[..., periods:] / prices[..., :-periods] - 1.0
+    flat = np.ascontiguousarray(prices, dtype=np.float64)
+    return _returns_kernel(flat.reshape(-1, flat.shape[-1]), periods).reshape(flat.shape)
+
+
+@njit(cache=True, nogil=True)
+def _returns_kernel(prices, periods):
+    n, t = prices.shape
+    out = np.empty((n, t))
+    for i in range(n):
+        for j in range(min(periods, t)):
+            out[i, j] = np.nan
+        for j in range(periods, t):
+            out[i, j] = prices[i, j] / prices[i, j - periods] - 1.0
     return out
 
 
@@ -156,13 +172,18 @@ class ResultBuilder:
         self.missing[name] = reason
 
     def score_input(self, values: np.ndarray, sign: float = 1.0) -> None:
-        self.exposure(cross_sectional_zscore(values, self.params.winsor_sigma), sign)
+        total, count = self._accumulators()
+        accumulate_cross_sectional_zscore(total, count, values, self.params.winsor_sigma, sign)
 
     def exposure(self, values: np.ndarray, sign: float = 1.0) -> None:
+        total, count = self._accumulators()
+        accumulate_valid(total, count, values, sign)
+
+    def _accumulators(self) -> tuple[np.ndarray, np.ndarray]:
         if self._score_total is None:
             self._score_total = np.zeros(self.panel.shape)
             self._score_count = np.zeros(self.panel.shape)
-        accumulate_valid(self._score_total, self._score_count, values, sign)
+        return self._score_total, self._score_count
 
     def build(self, warmup: int) -> FactorResult:
         if self._score_total is None:

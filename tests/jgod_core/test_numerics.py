@@ -167,3 +167,15 @@ def test_accumulate_valid_is_a_nan_skipping_mean():
     nx.accumulate_valid(total, count, b, scale=-1.0)
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(total / count, [[-1.0, -2.0, np.nan]])
+
+
+def test_accumulated_cross_sectional_zscore_equals_zscore_then_accumulate():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(30, 50))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    fused_total, fused_count = np.zeros_like(x), np.zeros_like(x)
+    nx.accumulate_cross_sectional_zscore(fused_total, fused_count, x, winsor_sigma=1.5, sign=-1.0)
+    total, count = np.zeros_like(x), np.zeros_like(x)
+    nx.accumulate_valid(total, count, nx.cross_sectional_zscore(x, winsor_sigma=1.5), scale=-1.0)
+    np.testing.assert_array_equal(fused_total, total)
+    np.testing.assert_array_equal(fused_count, count)
