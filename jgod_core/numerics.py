@@ -74,6 +74,14 @@ def _shape_back(out: np.ndarray, was_series: bool) -> np.ndarray:
 # -- rolling kernels ---------------------------------------------------------------------------
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _kahan_add(total, comp, value):
+    """Compensated ``total + value``: returns the new total and compensation."""
+    y = value - comp
+    s = total + y
+    return s, (s - total) - y
+
+
 @njit(cache=True, nogil=True)
 def _rolling_sum_kernel(x, window, min_periods, want_mean):
     n, t = x.shape
@@ -97,20 +105,14 @@ def _rolling_sum_kernel(x, window, min_periods, want_mean):
                 else:
                     same = 1
                     prev = v
-                y = v - comp
-                s = total + y
-                comp = (s - total) - y
-                total = s
+                total, comp = _kahan_add(total, comp, v)
             if j >= window:
                 old = row[j - window]
                 if old == old:
                     nobs -= 1
                     if old < 0:
                         neg -= 1
-                    y = -old - comp
-                    s = total + y
-                    comp = (s - total) - y
-                    total = s
+                    total, comp = _kahan_add(total, comp, -old)
             if nobs >= min_periods and nobs > 0:
                 if same >= nobs:
                     res = prev if want_mean else prev * nobs
@@ -255,27 +257,15 @@ def _rolling_vwap_kernel(price, volume, window, min_periods):
             v = vrow[j]
             if p == p and v == v:
                 nobs += 1
-                y = p * v - pv_comp
-                s = pv + y
-                pv_comp = (s - pv) - y
-                pv = s
-                y = v - vol_comp
-                s = vol + y
-                vol_comp = (s - vol) - y
-                vol = s
+                pv, pv_comp = _kahan_add(pv, pv_comp, p * v)
+                vol, vol_comp = _kahan_add(vol, vol_comp, v)
             if j >= window:
                 p = prow[j - window]
                 v = vrow[j - window]
                 if p == p and v == v:
                     nobs -= 1
-                    y = -p * v - pv_comp
-                    s = pv + y
-                    pv_comp = (s - pv) - y
-                    pv = s
-                    y = -v - vol_comp
-                    s = vol + y
-                    vol_comp = (s - vol) - y
-                    vol = s
+                    pv, pv_comp = _kahan_add(pv, pv_comp, -p * v)
+                    vol, vol_comp = _kahan_add(vol, vol_comp, -v)
             if nobs >= min_periods and nobs > 0 and vol > 0.0:
                 out[i, j] = pv / vol
             else:
