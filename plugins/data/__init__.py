@@ -9,7 +9,9 @@ from jgod_core import hookimpl
 @hookimpl
 def jgod_register_data_sources(register):
     from jgod_plugins.data.finmind import FinMindSource
+    from jgod_plugins.data.polygon import PolygonSource
     from jgod_plugins.data.sample import SampleDataSource
 
     register(SampleDataSource)
     register(FinMindSource)
+    register(PolygonSource)
