@@ -1,47 +1,69 @@
 """J-GOD kernel: hook specifications, plugin manager, component registry, pipeline models and CLI.
 
 The kernel knows no particular factor: every component comes from a plugin, built-in or not.
+
+The public names below are imported on first use (PEP 562), so ``from jgod_core import
+hookimpl`` or ``jgod --help`` does not pay for pandas, pydantic models and the validator.
 """
 
-from jgod_core.assembly import Pipeline, Step
-from jgod_core.components import (
-    Backtester,
-    Broker,
-    Component,
-    ComponentKind,
-    DataKind,
-    DataSource,
-    Engine,
-    Factor,
-    Feed,
-    NoParams,
-    Params,
-    Phase,
-    RiskRule,
-    Router,
-)
-from jgod_core.config import SecretRef, resolve_secret
-from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError
-from jgod_core.hookspecs import hookimpl
-from jgod_core.panel import FactorResult, Panel
-from jgod_core.plugin_manager import Kernel, PluginPolicy, load_kernel
-from jgod_core.validate import load_pipeline, load_pipeline_text, validate_file, validate_text
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Backtester", "Broker", "Component", "ComponentKind", "DataKind", "DataSource", "Engine", "Factor", "Feed",
-    "FactorResult", "JGodError", "Kernel", "MissingDataError", "NoParams", "Panel", "Params", "Phase",
-    "Pipeline", "PipelineError", "PluginLoadError", "PluginPolicy", "RiskRule", "Router", "SecretRef",
-    "Step", "hookimpl", "load_kernel", "load_pipeline", "load_pipeline_text", "resolve_secret",
-    "validate_file", "validate_text", "run_pipeline", "RunResult",
-]
+_EXPORTS: dict[str, str] = {
+    "Pipeline": "jgod_core.assembly",
+    "Step": "jgod_core.assembly",
+    **{
+        name: "jgod_core.components"
+        for name in (
+            "Backtester", "Broker", "Component", "ComponentKind", "DataKind", "DataSource", "Engine", "Factor",
+            "Feed", "NoParams", "Params", "Phase", "RiskRule", "Router",
+        )
+    },
+    "SecretRef": "jgod_core.config",
+    "resolve_secret": "jgod_core.config",
+    **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError")},
+    "hookimpl": "jgod_core.hookspecs",
+    "FactorResult": "jgod_core.panel",
+    "Panel": "jgod_core.panel",
+    **{name: "jgod_core.plugin_manager" for name in ("Kernel", "PluginPolicy", "load_kernel")},
+    **{
+        name: "jgod_core.validate"
+        for name in ("load_pipeline", "load_pipeline_text", "validate_file", "validate_text")
+    },
+}
+
+__all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    # The runner pulls in pyarrow, scipy and matplotlib: import it only when a notebook asks for it.
-    if name in {"run_pipeline", "RunResult"}:
-        from jgod_core import runner
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        if importlib.util.find_spec(f"jgod_core.{name}") is not None:  # `jgod_core.panel` without importing it
+            return importlib.import_module(f"jgod_core.{name}")
+        raise AttributeError(f"module 'jgod_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return getattr(runner, name)
-    raise AttributeError(f"module 'jgod_core' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
+    from jgod_core.assembly import Pipeline, Step
+    from jgod_core.components import (
+        Backtester, Broker, Component, ComponentKind, DataKind, DataSource, Engine, Factor, Feed, NoParams, Params,
+        Phase, RiskRule, Router,
+    )
+    from jgod_core.config import SecretRef, resolve_secret
+    from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError
+    from jgod_core.hookspecs import hookimpl
+    from jgod_core.panel import FactorResult, Panel
+    from jgod_core.plugin_manager import Kernel, PluginPolicy, load_kernel
+    from jgod_core.validate import load_pipeline, load_pipeline_text, validate_file, validate_text
