@@ -195,11 +195,12 @@ class ResultBuilder:
         return FactorResult(self.factor, score, self.components, self.missing)
 
 
-def series_or_missing(panel: Panel, name: str) -> tuple[np.ndarray | None, str]:
-    """The market series, or None and the reason it is absent."""
-    if panel.has_series(name):
-        return panel.series[name], ""
-    return None, f"market series {name!r} is not loaded: {panel.why_missing(name)}"
+def why_absent(panel: Panel, *names: str) -> str:
+    """The panel's reason for the first of ``names`` it explains (field, then dataset), else a default."""
+    for name in names:
+        if name in panel.missing:
+            return panel.missing[name]
+    return panel.why_missing(names[0])
 
 
 def per_symbol(by_group: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from jgod_plugins.factors._common import (
     adjusted_price,
     min_periods,
     per_symbol,
+    why_absent,
     simple_returns,
     traded_volume,
     valid_days,
@@ -116,7 +117,7 @@ class DriveFactor(Factor[DriveParams]):
 
         absent = [f for f in FUNDAMENTAL_FIELDS if f not in panel.fields]
         if absent:
-            reason = f"needs fundamentals fields {', '.join(absent)}: {panel.why_missing(absent[0])}"
+            reason = f"needs fundamentals fields {', '.join(absent)}: {why_absent(panel, absent[0], 'fundamentals')}"
             for name in ("dupont_roe", "net_margin", "asset_turnover", "equity_multiplier"):
                 out.miss(name, reason)
         else:

@@ -17,6 +17,7 @@ from jgod_plugins.factors._common import (
     group_codes,
     min_periods,
     per_symbol,
+    why_absent,
     simple_returns,
     stock_beta_to_taiex,
     traded_volume,
@@ -116,7 +117,7 @@ class StyleFactor(Factor[StyleParams]):
             breadth_z = rolling_zscore(breadth, window, min_periods(window, p.min_valid_fraction))
             out.add("margin_breadth_z", breadth_z, p.margin_change_window + window - 1)
         else:
-            reason = f"needs margin-financing balances: {panel.why_missing(MARGIN_FIELD)}"
+            reason = f"needs margin-financing balances: {why_absent(panel, MARGIN_FIELD, 'margin')}"
             out.miss("margin_breadth", reason)
             out.miss("margin_breadth_z", reason)
         out.miss("news_sentiment", "no news source is configured (none is built in)")
