@@ -54,7 +54,12 @@ def _code(value: str) -> str:
     return code
 
 
-StockCode = Annotated[str, BeforeValidator(_require_text("a stock code", "0050")), AfterValidator(_code)]
+StockCode = Annotated[
+    str,
+    BeforeValidator(_require_text("a stock code", "0050")),
+    AfterValidator(_code),
+    Field(json_schema_extra={"pattern": r"^\s*[0-9]{4,6}[A-Za-z]?(\.[Tt][Ww][Oo]?)?\s*$"}),
+]
 def _clock(value: str) -> str:
     if not _CLOCK_RE.match(value):
         raise PydanticCustomError("clock_time", "not a clock time HH:MM (00:00-23:59): '{value}'", {"value": value})
