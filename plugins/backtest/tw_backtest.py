@@ -42,6 +42,11 @@ from jgod_core.components import Backtester, DataKind, Params
 from jgod_core.panel import Panel
 
 
+PRICE_LIMIT = market_rules.PRICE_LIMIT
+LADDER = (market_rules.STOCK_LADDER_BOUNDS, market_rules.STOCK_LADDER_TICKS,
+          market_rules.ETF_LADDER_BOUNDS, market_rules.ETF_LADDER_TICKS)
+
+
 class TaiwanBacktestParams(Params):
     """Params of :class:`TaiwanBacktest`."""
 
@@ -83,24 +88,6 @@ def is_etf(panel: Panel) -> np.ndarray:
     return codes | np.array(["ETF" in k for k in text], dtype=bool)
 
 
-def reference_prices(panel: Panel) -> np.ndarray:
-    """The ±10 % reference price of each day: previous close, moved across ex-dates by ``adj_factor``.
-
-    The last published close is carried over halted days (TWSE keeps the reference).
-    """
-    close = panel.field("close")
-    last = pd.DataFrame(close.T).ffill().to_numpy().T
-    ref = np.full_like(close, np.nan)
-    ref[:, 1:] = last[:, :-1]
-    adj = panel.fields.get("adj_factor")
-    if adj is not None:
-        adj_last = pd.DataFrame(adj.T).ffill().to_numpy().T
-        ratio = np.ones_like(close)
-        ratio[:, 1:] = adj_last[:, :-1] / adj_last[:, 1:]
-        ref = ref * np.where(np.isfinite(ratio), ratio, 1.0)
-    return ref
-
-
 @njit(cache=True)
 def _commission(notional, rate, minimum):
     # Mirrors market_rules.commission (floor to whole NT$, floor at minimum); tests compare both.
@@ -111,14 +98,46 @@ def _commission(notional, rate, minimum):
 
 
 @njit(cache=True)
+def _on_ladder(price, etf, mode, ladder):
+    # Mirrors market_rules.round_to_tick / limit_up / limit_down for one price (mode 0 nearest,
+    # 1 down, 2 up) so the event loop needs no whole-grid pass; tests compare both on every price.
+    stock_bounds, stock_ticks, etf_bounds, etf_ticks = ladder
+    if etf:
+        tick = etf_ticks[np.searchsorted(etf_bounds, price, side="right")]
+    else:
+        tick = stock_ticks[np.searchsorted(stock_bounds, price, side="right")]
+    units = price / tick
+    if mode == 1:
+        k = np.floor(units + 1e-9)
+    elif mode == 2:
+        k = np.ceil(units - 1e-9)
+    else:
+        k = np.floor(units + 0.5)
+    return np.round(k * tick, 2)
+
+
+@njit(cache=True)
+def _fill_price(raw, etf, ladder):
+    """The fill price on the ladder, NaN when the day does not trade (halt, no price)."""
+    if not (raw > 0.0):
+        return np.nan
+    return _on_ladder(raw, etf, 0, ladder)
+
+
+@njit(cache=True)
 def _run_loop(
-    fill_price, mark_price, limit_up, limit_down, tradable, target_weight, sell_tax_rate,
-    first_day, lag, lot, commission_rate, min_commission, settlement_days, initial_cash,
+    fill_price, mark_price, adj_factor, etf, decision_of_day, decision_weight, sell_tax_rate,
+    first_day, lag, lot, commission_rate, min_commission, settlement_days, initial_cash, ladder,
 ):
-    n, t = fill_price.shape
+    limit_up_factor = 1.0 + PRICE_LIMIT  # the same products as market_rules.limit_up / limit_down
+    limit_down_factor = 1.0 - PRICE_LIMIT
+    t, n = fill_price.shape  # date-major: one day's symbols are contiguous
+    ref = np.empty(n)
+    last_adj = np.full(n, np.nan)
     shares = np.zeros(n)
     target = np.zeros(n)
-    order_shares = np.full((n, t), np.nan)
+    has_adj = adj_factor.shape[0] == t
+    order_shares = np.full(decision_weight.shape, np.nan)
     last_mark = np.full(n, np.nan)
     pending = np.zeros(t + settlement_days + 1)
     cash = initial_cash
@@ -130,6 +149,12 @@ def _run_loop(
     tr_comm = np.empty(max_trades)
     tr_tax = np.empty(max_trades)
     k = 0
+    for j in range(min(first_day, t)):  # the warm-up days only seed the reference prices
+        for i in range(n):
+            if mark_price[j, i] == mark_price[j, i]:
+                last_mark[i] = mark_price[j, i]
+            if has_adj and adj_factor[j, i] == adj_factor[j, i]:
+                last_adj[i] = adj_factor[j, i]
     out_equity = np.full(t, np.nan)
     out_cash = np.full(t, np.nan)
     out_unsettled = np.full(t, np.nan)
@@ -138,16 +163,25 @@ def _run_loop(
     for j in range(first_day, t):
         cash += pending[j]
         pending[j] = 0.0
+        for i in range(n):
+            # ±10 % reference: the last close, moved across ex-dates by adj_factor
+            ref[i] = last_mark[i]
+            a = adj_factor[j, i] if has_adj else np.nan
+            if a == a:
+                if last_adj[i] == last_adj[i]:
+                    ref[i] = ref[i] * last_adj[i] / a
+                last_adj[i] = a
         d = j - lag
-        if d >= first_day:
+        if d >= first_day and decision_of_day[d] >= 0:
+            row = decision_of_day[d]
             for i in range(n):
-                if not np.isnan(order_shares[i, d]):
-                    target[i] = order_shares[i, d]
+                if not np.isnan(order_shares[row, i]):
+                    target[i] = order_shares[row, i]
         # sells (and short sales) first: their proceeds count toward today's buying power
         for i in range(n):
-            if target[i] < shares[i] and tradable[i, j]:
-                p = fill_price[i, j]
-                if p <= limit_down[i, j] + 1e-9:
+            if target[i] < shares[i]:
+                p = _fill_price(fill_price[j, i], etf[i], ladder)
+                if p != p or (ref[i] > 0.0 and p <= _on_ladder(ref[i] * limit_down_factor, etf[i], 2, ladder) + 1e-9):
                     continue
                 qty = shares[i] - target[i]
                 notional = qty * p
@@ -167,9 +201,9 @@ def _run_loop(
             unsettled += pending[s]
         buying_power = cash + unsettled
         for i in range(n):
-            if target[i] > shares[i] and tradable[i, j]:
-                p = fill_price[i, j]
-                if p >= limit_up[i, j] - 1e-9:
+            if target[i] > shares[i]:
+                p = _fill_price(fill_price[j, i], etf[i], ladder)
+                if p != p or (ref[i] > 0.0 and p >= _on_ladder(ref[i] * limit_up_factor, etf[i], 1, ladder) - 1e-9):
                     continue
                 qty = target[i] - shares[i]
                 cost = qty * p + _commission(qty * p, commission_rate, min_commission)
@@ -194,8 +228,8 @@ def _run_loop(
         long_value = 0.0
         short_value = 0.0
         for i in range(n):
-            if not np.isnan(mark_price[i, j]):
-                last_mark[i] = mark_price[i, j]
+            if not np.isnan(mark_price[j, i]):
+                last_mark[i] = mark_price[j, i]
             if shares[i] != 0.0:
                 v = shares[i] * last_mark[i]
                 if v > 0:
@@ -212,12 +246,14 @@ def _run_loop(
         out_long[j] = long_value
         out_short[j] = short_value
         # decision at the close of j, sized with the equity and close of j only
-        for i in range(n):
-            w = target_weight[i, j]
-            if np.isnan(w) or np.isnan(last_mark[i]) or last_mark[i] <= 0:
-                continue
-            raw = w * equity / last_mark[i] / lot
-            order_shares[i, j] = (np.floor(raw) if raw >= 0 else np.ceil(raw)) * lot
+        row = decision_of_day[j]
+        if row >= 0:
+            for i in range(n):
+                w = decision_weight[row, i]
+                if np.isnan(w) or np.isnan(last_mark[i]) or last_mark[i] <= 0:
+                    continue
+                raw = w * equity / last_mark[i] / lot
+                order_shares[row, i] = (np.floor(raw) if raw >= 0 else np.ceil(raw)) * lot
     return (tr_day[:k], tr_sym[:k], tr_qty[:k], tr_price[:k], tr_comm[:k], tr_tax[:k],
             out_equity, out_cash, out_unsettled, out_long, out_short)
 
@@ -233,22 +269,21 @@ class TaiwanBacktest(Backtester[TaiwanBacktestParams]):
     lot_shares: ClassVar[int] = market_rules.BOARD_LOT_SHARES
 
     def prepare(self, panel: Panel) -> dict:
-        """Per-day arrays the event loop reads (fill price on the ladder, limits, tradability)."""
+        """The arrays the event loop reads; ladder, limits and tradability are applied inside it."""
+        n, t = panel.shape
         etf = is_etf(panel)
-        etf_grid = np.broadcast_to(etf[:, None], panel.shape)
-        raw_fill = panel.field(self.params.fill_price)
-        priced = np.isfinite(raw_fill) & (raw_fill > 0)
-        fill = np.where(priced, market_rules.round_to_tick(np.where(priced, raw_fill, 1.0), etf_grid), np.nan)
-        ref = reference_prices(panel)
-        has_ref = np.isfinite(ref) & (ref > 0)
-        safe_ref = np.where(has_ref, ref, 1.0)
-        up = np.where(has_ref, market_rules.limit_up(safe_ref, etf_grid), np.inf)
-        down = np.where(has_ref, market_rules.limit_down(safe_ref, etf_grid), -np.inf)
         halted = panel.fields.get("halted")
-        tradable = priced & ((halted == 0) if halted is not None else True)
-        tax = np.where(etf, market_rules.SELL_TAX_ETF, market_rules.SELL_TAX_STOCK)
-        return {"fill": fill, "mark": panel.field("close"), "up": up, "down": down,
-                "tradable": np.ascontiguousarray(tradable), "tax": tax.astype(float)}
+        adj = panel.fields.get("adj_factor")
+        # the event loop walks day by day: date-major copies keep each day's symbols contiguous
+        return {
+            "fill": np.ascontiguousarray(
+                (panel.field(self.params.fill_price) if halted is None
+                 else np.where(halted == 1, np.nan, panel.field(self.params.fill_price))).T, dtype=np.float64),
+            "mark": np.ascontiguousarray(panel.field("close").T, dtype=np.float64),
+            "adj": np.empty((0, n)) if adj is None else np.ascontiguousarray(adj.T, dtype=np.float64),
+            "etf": etf,
+            "tax": np.where(etf, market_rules.SELL_TAX_ETF, market_rules.SELL_TAX_STOCK).astype(float),
+        }
 
     def run(self, panel: Panel, target_weights: np.ndarray, first_day: int = 0) -> BacktestResult:
         """Follow ``target_weights`` (n, t): a column with any finite value is a decision at that close.
@@ -260,11 +295,14 @@ class TaiwanBacktest(Backtester[TaiwanBacktestParams]):
         p = self.params
         arrays = self.prepare(panel)
         lot = 1.0 if p.odd_lot else float(self.lot_shares)
+        decision_days = np.nonzero(np.isfinite(target_weights).any(axis=0))[0]
+        decision_of_day = np.full(panel.shape[1], -1, dtype=np.int64)
+        decision_of_day[decision_days] = np.arange(len(decision_days))
         out = _run_loop(
-            arrays["fill"], arrays["mark"], arrays["up"], arrays["down"], arrays["tradable"],
-            np.ascontiguousarray(target_weights, dtype=np.float64), arrays["tax"], int(first_day),
+            arrays["fill"], arrays["mark"], arrays["adj"], arrays["etf"], decision_of_day,
+            np.ascontiguousarray(target_weights[:, decision_days].T, dtype=np.float64), arrays["tax"], int(first_day),
             int(p.execution_lag_days), lot, market_rules.COMMISSION_RATE * p.commission_discount,
-            float(p.min_commission), int(p.settlement_days), float(p.initial_cash),
+            float(p.min_commission), int(p.settlement_days), float(p.initial_cash), LADDER,
         )
         day, sym, qty, price, comm, tax, equity, cash, unsettled, long_v, short_v = out
         dates = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))

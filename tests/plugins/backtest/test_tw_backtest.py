@@ -151,3 +151,27 @@ def test_short_sale_pays_tax_and_is_credited():
     assert (sale["side"], sale["shares"], sale["price"]) == ("sell", 12000, 41.0)
     assert sale["tax"] == 1476.0  # 0.3 % of 492,000
     assert result.equity["net"].iloc[1] < 0
+
+
+def test_in_loop_ladder_equals_market_rules_on_every_real_price_and_a_dense_grid():
+    from importlib.resources import files
+
+    from jgod_plugins.backtest.tw_backtest import LADDER, _on_ladder
+
+    sample = files("jgod_plugins.data") / "sample_data" / "daily" / \
+        "twse_51_stocks_daily_ohlcv_2015-01-05_2025-05-26.csv.gz"
+    real = pd.read_csv(sample, usecols=["close"])["close"].dropna().unique()
+    grid = np.round(np.arange(1.0, 2100.0, 0.007), 3)
+    for prices in (real, grid, real * 1.1, real * 0.9):
+        for etf in (False, True):
+            flags = np.full(prices.shape, etf)
+            for mode, expected in ((0, market_rules.round_to_tick(prices, flags)),
+                                   (1, market_rules.round_to_tick(prices, flags, mode="down")),
+                                   (2, market_rules.round_to_tick(prices, flags, mode="up"))):
+                got = np.array([_on_ladder(p, etf, mode, LADDER) for p in prices])
+                np.testing.assert_array_equal(got, expected)
+    refs = real[:2000]
+    np.testing.assert_array_equal(np.array([_on_ladder(r * 1.1, False, 1, LADDER) for r in refs]),
+                                  market_rules.limit_up(refs))
+    np.testing.assert_array_equal(np.array([_on_ladder(r * 0.9, False, 2, LADDER) for r in refs]),
+                                  market_rules.limit_down(refs))
