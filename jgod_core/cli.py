@@ -227,7 +227,7 @@ def run(
 
 
 # Sub-command groups contributed by other areas of the kernel (data, paper trading, realtime).
-_COMMAND_GROUPS: tuple[str, ...] = ("jgod_core.cli_data", "jgod_core.cli_realtime")
+_COMMAND_GROUPS: tuple[str, ...] = ("jgod_core.cli_data", "jgod_core.cli_realtime", "jgod_core.cli_trading")
 
 
 def _register_groups() -> None:

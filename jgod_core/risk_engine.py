@@ -37,6 +37,7 @@ from jgod_core.storage.models import TradingStateChange
 PARENT = "parent"
 CHILD = "child"
 ENGINE_RULE = "risk_engine"
+DAILY_LOSS_RULE = "daily_loss"
 
 
 class UnapprovedOrderError(JGodError):
@@ -340,7 +341,7 @@ class RiskEngine:
             verdict = rule.check(current, context)
             verdicts.append(verdict)
             if verdict.state_request is not None:
-                self.transition(verdict.state_request, verdict.reason, actor=verdict.rule)
+                self.transition(verdict.state_request, verdict.reason, actor=verdict.rule, ts=context.now)
                 context.state = self.state
             if verdict.action is Action.DENY:
                 return self._finish(order, context, stage, verdicts)
@@ -398,7 +399,7 @@ class RiskEngine:
         Flatten orders are minted here (exposure-reducing by construction) because HALTED denies
         everything that comes through :meth:`check`. Returns the broker answers (cancels, fills).
         """
-        self.transition(TradingState.HALTED, reason, actor)
+        self.transition(TradingState.HALTED, reason, actor, context.now if context is not None else None)
         results: list[Any] = []
         for broker in brokers:
             results.extend(broker.cancel_all(reason))
@@ -420,6 +421,16 @@ class RiskEngine:
 
     def resume(self, reason: str = "resumed by operator", actor: str = "operator") -> None:
         self.transition(TradingState.ACTIVE, reason, actor)
+
+    def start_session(self, ts: dt.datetime) -> StateChange | None:
+        """A new trading day: REDUCING set by the daily loss limit lifts (the limit is per day).
+
+        HALTED, and REDUCING set by anyone else, stay until a person resumes.
+        """
+        current = self.state_store.current()
+        if current.state is TradingState.REDUCING and current.actor == DAILY_LOSS_RULE:
+            return self.transition(TradingState.ACTIVE, "new session: the daily loss limit resets", "session_start", ts)
+        return None
 
 
 def approved_parent_children(parent: ApprovedOrder, children: Sequence[ChildOrder]) -> None:

@@ -1,0 +1,97 @@
+"""The order journal: every order status change is written (and audited) before anything is sent.
+
+Rows live in the store's ``orders`` and ``fills`` tables. A status change is validated by the
+order state machine (:func:`jgod_core.orders.next_status`), committed with SQLite
+``synchronous=FULL`` (or PostgreSQL's durable commit), and appended to the audit chain — all
+before the caller talks to a broker, so a crash never loses an order that was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from jgod_core.orders import Fill, Order, OrderStatus, next_status
+from jgod_core.storage.models import FillRecord, OrderRecord
+
+
+class OrderJournal:
+    """Durable order and fill journal with state-machine checks and audit events."""
+
+    def __init__(self, engine: Engine, audit: Any = None, broker: str = "", model_version: str = "",
+                 is_real_trade: bool = False) -> None:
+        self.engine = engine
+        self.audit = audit
+        self.broker = broker
+        self.model_version = model_version
+        self.is_real_trade = is_real_trade
+        self._orders = OrderRecord.__table__
+        self._fills = FillRecord.__table__
+        self.status: dict[str, OrderStatus] = {}
+
+    def _write(self, *statements) -> None:
+        """Execute ``statements`` in one durable commit (SQLite: synchronous=FULL for this connection)."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                conn.commit()
+            for statement in statements:
+                conn.execute(statement)
+            conn.commit()
+
+    def record(self, order: Order, status: OrderStatus, ts: dt.datetime, note: str = "") -> None:
+        """Journal ``order`` in ``status`` (the first record must be NEW)."""
+        cid = order.client_order_id
+        previous = self.status.get(cid)
+        if previous is None and status is not OrderStatus.NEW:
+            previous = self._load_status(cid)
+        if previous is not None:
+            next_status(previous, status, cid)
+        ts = ts.replace(tzinfo=None)
+        payload = {"reason": order.reason, "note": note, "reference_price": str(order.reference_price),
+                   "is_etf": bool(order.is_etf), "time_in_force": order.time_in_force.value,
+                   "slice_index": getattr(order, "slice_index", None)}
+        if previous is None:
+            self._write(insert(self._orders).values(
+                order_id=cid, parent_order_id=getattr(order, "parent_id", None) or None, ts=ts,
+                symbol=order.symbol, side=order.side.value, quantity=order.quantity,
+                price=float(order.limit_price), order_type="LMT", status=status.value, broker=self.broker,
+                model_version=self.model_version, is_real_trade=self.is_real_trade,
+                payload_json=json.dumps(payload, ensure_ascii=False), updated_at=ts))
+        else:
+            self._write(update(self._orders).where(self._orders.c.order_id == cid)
+                        .values(status=status.value, quantity=order.quantity, updated_at=ts))
+        self.status[cid] = status
+        if self.audit is not None:
+            self.audit.append("order_event", {"client_order_id": cid, "symbol": order.symbol,
+                                              "side": order.side.value, "quantity": order.quantity,
+                                              "limit_price": str(order.limit_price), "status": status.value,
+                                              "note": note}, ts=ts)
+
+    def record_fill(self, fill: Fill, ts: dt.datetime) -> None:
+        ts = (fill.ts or ts).replace(tzinfo=None)
+        self._write(insert(self._fills).values(
+            fill_id=fill.fill_id, order_id=fill.client_order_id, ts=ts, symbol=fill.symbol,
+            side=fill.side.value, quantity=fill.quantity, price=float(fill.price), fee=fill.commission,
+            tax=fill.tax, model_version=self.model_version, is_real_trade=self.is_real_trade,
+            payload_json=json.dumps({"basis": fill.basis})))
+        if self.audit is not None:
+            self.audit.append("fill", {"fill_id": fill.fill_id, "client_order_id": fill.client_order_id,
+                                       "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
+                                       "price": str(fill.price), "commission": fill.commission, "tax": fill.tax,
+                                       "basis": fill.basis}, ts=ts)
+
+    def _load_status(self, cid: str) -> OrderStatus | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self._orders.c.status).where(self._orders.c.order_id == cid)).first()
+        return None if row is None else OrderStatus(row.status)
+
+    def working_order_ids(self) -> list[str]:
+        """Orders journaled as sent and not finished (start-up reconciliation asks the broker about these)."""
+        working = [s.value for s in OrderStatus if s.is_working]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(self._orders.c.order_id).where(self._orders.c.status.in_(working))).all()
+        return [r.order_id for r in rows]

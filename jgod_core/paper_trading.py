@@ -1,0 +1,397 @@
+"""Paper trading: the pipeline's daily target weights through the risk gate and the execution layer.
+
+Day by day over ``[start, end]`` (TWSE trading days of the panel):
+
+1. the decision uses data up to the previous close only (target weights dated the previous
+   trading day, prices, volumes and market series cut there — no look-ahead);
+2. the trading state is re-read from the store (a ``jgod halt`` in another terminal takes effect
+   at the next decision; HALTED cancels working orders and flattens when the pipeline says so);
+3. target shares = weight × equity / previous close, in whole lots; the difference to the
+   current position becomes one parent order per symbol (sells first, buys within the cash),
+   with a marketable limit ``limit_offset`` away from the previous close, inside the ±10 % band;
+4. the risk engine judges the parent, the router slices it, the engine judges each slice, and
+   only then does the broker (paper) receive it; every status change is journaled first;
+5. fills update cash and positions (commission and tax in whole NT$, T+2 cash is not modelled:
+   proceeds are usable the same day, as in the backtester's default);
+6. per parent order, the execution residual = actual cost − predicted cost (fractions of the
+   arrival price = the day's open), predicted from the decision-time daily-bar model.
+
+Outputs in ``out``: ``orders.csv``, ``fills.csv``, ``risk_verdicts.csv``, ``trading_state.csv``,
+``execution_residual.csv``, ``equity.csv``, ``paper_summary.json``, ``risk_report.html``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jgod_core.audit import AuditLog
+from jgod_core.errors import JGodError
+from jgod_core.market_impact import daily_bar_slippage
+from jgod_core.market_rules import limit_down, limit_up, round_to_tick
+from jgod_core.market_view import PanelMarketView
+from jgod_core.order_journal import OrderJournal
+from jgod_core.orders import Order, OrderStatus, Side, TradingState, whole_lots
+from jgod_core.panel import Panel
+from jgod_core.risk_engine import RiskContext, RiskEngine, TradingStateStore
+
+SESSION_OPEN = dt.time(9, 0)
+PAPER_MODEL_VERSION = "paper"
+
+
+class PaperError(JGodError):
+    """A paper run cannot start (no targets, no prices, bad period)."""
+
+
+@dataclass
+class PaperSettings:
+    """Knobs of a paper run that are not pipeline components."""
+
+    initial_cash: float = 10_000_000.0
+    limit_offset: float = 0.02  # marketable limit: ±2 % from the previous close, inside the band
+    impact_coef: float = 0.5  # daily-bar cost model used for the TCA prediction
+    cost_window_days: int = 20
+    model_version: str = PAPER_MODEL_VERSION
+
+
+@dataclass
+class PaperResult:
+    orders: pd.DataFrame
+    fills: pd.DataFrame
+    verdicts: pd.DataFrame
+    states: pd.DataFrame
+    residuals: pd.DataFrame
+    equity: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_etf(panel: Panel) -> np.ndarray:
+    kinds = panel.attributes.get("security_type")
+    if kinds is None:
+        return np.zeros(len(panel.symbols), dtype=bool)
+    return np.array([str(k).upper() == "ETF" for k in kinds])
+
+
+def _weights_on(targets: pd.DataFrame, day: np.datetime64) -> pd.Series | None:
+    ts = pd.Timestamp(day)
+    if ts not in targets.index:
+        return None
+    row = targets.loc[ts]
+    return None if row.isna().all() else row.fillna(0.0)
+
+
+def _limit_price(side: Side, reference: float, is_etf: bool, offset: float) -> Decimal:
+    if side is Side.BUY:
+        price = min(float(round_to_tick(reference * (1 + offset), is_etf, "down")), float(limit_up(reference, is_etf)))
+    else:
+        price = max(float(round_to_tick(reference * (1 - offset), is_etf, "up")), float(limit_down(reference, is_etf)))
+    return Decimal(f"{price:.2f}")
+
+
+class PaperSession:
+    """One paper run: risk engine, router, broker, journal and books, advanced a day at a time."""
+
+    def __init__(self, panel: Panel, targets: pd.DataFrame, engine: RiskEngine, router: Any, broker: Any,
+                 journal: OrderJournal | None, settings: PaperSettings, run_id: str,
+                 flatten_on_halt: bool = True) -> None:
+        self.panel = panel
+        self.targets = targets
+        self.engine = engine
+        self.router = router
+        self.broker = broker
+        self.journal = journal
+        self.settings = settings
+        self.run_id = run_id
+        self.flatten_on_halt = flatten_on_halt
+        self.cash = float(settings.initial_cash)
+        self.positions: dict[str, int] = {}
+        self.is_etf = {s: bool(e) for s, e in zip(panel.symbols, _is_etf(panel))}
+        self.row = {s: i for i, s in enumerate(panel.symbols)}
+        self.ctx = RiskContext(now=dt.datetime(1970, 1, 1))
+        self.order_rows: list[dict] = []
+        self.fill_rows: list[dict] = []
+        self.residual_rows: list[dict] = []
+        self.equity_rows: list[dict] = []
+        self.previous_equity: float | None = None
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _close(self, symbol: str, j: int) -> float:
+        return float(self.panel.fields["close"][self.row[symbol], j])
+
+    def _mark(self, j: int) -> dict[str, float]:
+        marks = {}
+        for symbol in self.positions:
+            k = j
+            while k >= 0 and np.isnan(self.panel.fields["close"][self.row[symbol], k]):
+                k -= 1  # a halted name is marked at its last price
+            marks[symbol] = self._close(symbol, k) if k >= 0 else 0.0
+        return marks
+
+    def equity(self, j: int) -> float:
+        marks = self._mark(j)
+        return self.cash + sum(q * marks[s] for s, q in self.positions.items())
+
+    def _journal(self, order: Order, status: OrderStatus, ts: dt.datetime, note: str = "") -> None:
+        if self.journal is not None:
+            self.journal.record(order, status, ts, note)
+        self.order_rows.append({"ts": ts, "client_order_id": order.client_order_id,
+                                "parent_id": getattr(order, "parent_id", "") or "", "symbol": order.symbol,
+                                "side": order.side.value, "quantity": order.quantity,
+                                "limit_price": float(order.limit_price), "status": status.value, "note": note})
+
+    # -- one day ---------------------------------------------------------------------------------
+
+    def run_day(self, j: int) -> None:
+        panel = self.panel
+        day = pd.Timestamp(panel.dates[j]).date()
+        open_ts = dt.datetime.combine(day, SESSION_OPEN)
+        decision_view = PanelMarketView(panel, j - 1)
+        bars = {}
+        for symbol, i in self.row.items():
+            ref = float(panel.fields["close"][i, j - 1])
+            bars[symbol] = {"open": float(panel.fields["open"][i, j]), "high": float(panel.fields["high"][i, j]),
+                            "low": float(panel.fields["low"][i, j]), "close": float(panel.fields["close"][i, j]),
+                            "volume": float(np.nan_to_num(panel.fields["volume"][i, j])), "reference": ref,
+                            "is_etf": self.is_etf[symbol], "ts": open_ts}
+        self.broker.set_day(bars)
+        equity_prev = self.equity(j - 1)
+        ctx = self.ctx
+        ctx.now = open_ts
+        ctx.market = decision_view
+        ctx.positions = self.positions
+        ctx.mark_prices = self._mark(j - 1)
+        ctx.equity = equity_prev
+        ctx.day_start_equity = self.previous_equity if self.previous_equity is not None else equity_prev
+        self.engine.start_session(open_ts)
+        state = self.engine.state
+        if state is TradingState.HALTED:
+            self._on_halted(j, open_ts)
+        weights = _weights_on(self.targets, panel.dates[j - 1])
+        if weights is not None and state is not TradingState.HALTED:
+            self._rebalance(j, weights, equity_prev, open_ts)
+        for cid in self.broker.expire_day():
+            order = self.broker.working[cid].order
+            self._journal(order, OrderStatus.EXPIRED, dt.datetime.combine(day, dt.time(13, 30)), "end of session")
+        self.previous_equity = equity_prev
+        self.equity_rows.append({"date": day, "cash": self.cash, "equity": self.equity(j),
+                                 "gross_exposure": sum(abs(q) * m for q, m in
+                                                       zip(self.positions.values(), self._mark(j).values())),
+                                 "state": self.engine.state.value})
+
+    def _on_halted(self, j: int, ts: dt.datetime) -> None:
+        """HALTED: cancel every working order; flatten (orders minted by the engine) when configured."""
+        change = self.engine.state_store.current()
+        working = [w.order for w in self.broker.working.values() if w.status.is_working]
+
+        def flatten_order(symbol: str, position: int) -> Order:
+            ref = self._close(symbol, j - 1)
+            side = Side.SELL if position > 0 else Side.BUY
+            order = Order(f"{self.run_id}-{ts:%Y%m%d}-{symbol}-FLAT", symbol, side, abs(position),
+                          _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset),
+                          Decimal(f"{ref:.2f}"), is_etf=self.is_etf[symbol], created_at=ts, reason="flatten_on_halt")
+            self._journal(order, OrderStatus.NEW, ts, "flatten_on_halt")
+            self._journal(order, OrderStatus.SUBMITTED, ts, "flatten_on_halt")  # journaled before the send
+            return order
+
+        flatten = self.flatten_on_halt and any(self.positions.values())
+        results = self.engine.halt(change.reason, change.actor or "engine", [self.broker], flatten=flatten,
+                                   context=self.ctx, flatten_order=flatten_order)
+        for order in working:
+            self._journal(order, OrderStatus.CANCELLED, ts, f"halt: {change.reason}")
+        fills = [f for r in results if isinstance(r, list) for f in r]
+        for fill in fills:
+            self._journal(self.broker.working[fill.client_order_id].order,
+                          self.broker.working[fill.client_order_id].status, ts, f"fill {fill.quantity}@{fill.price}")
+        self._apply_fills(fills, ts)
+
+    def _rebalance(self, j: int, weights: pd.Series, equity: float, ts: dt.datetime) -> None:
+        wanted: list[tuple[str, int, float]] = []
+        for symbol in sorted(set(weights.index[weights != 0]) | {s for s, q in self.positions.items() if q}):
+            if symbol not in self.row:
+                continue
+            ref = self._close(symbol, j - 1)
+            if not np.isfinite(ref) or ref <= 0:
+                continue
+            target = whole_lots(float(weights.get(symbol, 0.0)) * equity / ref)
+            delta = target - self.positions.get(symbol, 0)
+            if delta:
+                wanted.append((symbol, delta, ref))
+        wanted.sort(key=lambda x: x[1])  # sells (negative) first
+        for symbol, delta, ref in wanted:
+            side = Side.BUY if delta > 0 else Side.SELL
+            quantity = abs(delta)
+            limit = _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset)
+            if side is Side.BUY:
+                affordable = whole_lots(max(0.0, self.cash) / (float(limit) * 1.001425))
+                quantity = min(quantity, affordable)
+                if quantity <= 0:
+                    continue
+            parent = Order(f"{self.run_id}-{ts:%Y%m%d}-{symbol}-{side.value[0].upper()}", symbol, side, quantity,
+                           limit, Decimal(f"{ref:.2f}"), is_etf=self.is_etf[symbol], created_at=ts,
+                           model_version=self.settings.model_version, reason="target weight")
+            self._execute(j, parent, ts)
+
+    def _execute(self, j: int, parent: Order, ts: dt.datetime) -> None:
+        ctx = self.ctx
+        ctx.now = ts
+        self._journal(parent, OrderStatus.NEW, ts, "target weight")
+        decision = self.engine.check(parent, ctx)
+        if decision.approved is None:
+            self._journal(parent, OrderStatus.REJECTED, ts, decision.reason)
+            return
+        approved = decision.approved
+        self._journal(approved.order, OrderStatus.SUBMITTED, ts, "approved by risk engine")
+        children = self.router.schedule(approved, ctx.market)
+        fills = []
+        for child in children:
+            ctx.now = ts + dt.timedelta(minutes=child.start_minute)
+            self._journal(child, OrderStatus.NEW, ctx.now)
+            child_decision = self.engine.check_child(approved, child, ctx)
+            if child_decision.approved is None:
+                self._journal(child, OrderStatus.REJECTED, ctx.now, child_decision.reason)
+                continue
+            self._journal(child, OrderStatus.SUBMITTED, ctx.now)  # journaled before the send
+            child_fills = self.broker.submit(child_decision.approved)
+            self._journal(child, OrderStatus.ACCEPTED, ctx.now)
+            filled = 0
+            for fill in child_fills:
+                filled += fill.quantity
+                self._journal(child, OrderStatus.FILLED if filled == child.quantity else
+                              OrderStatus.PARTIALLY_FILLED, ctx.now, f"fill {fill.quantity}@{fill.price}")
+            self._apply_fills(child_fills, ctx.now)
+            fills.extend(child_fills)
+        self._tca(j, approved.order, fills)
+
+    def _apply_fills(self, fills, ts: dt.datetime) -> None:
+        for fill in fills:
+            self.positions[fill.symbol] = self.positions.get(fill.symbol, 0) + fill.side.sign * fill.quantity
+            self.cash += float(fill.cash_flow)
+            if self.journal is not None:
+                self.journal.record_fill(fill, ts)
+            self.fill_rows.append({"ts": fill.ts or ts, "fill_id": fill.fill_id, "client_order_id": fill.client_order_id,
+                                   "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
+                                   "price": float(fill.price), "commission": fill.commission, "tax": fill.tax,
+                                   "basis": fill.basis})
+
+    def _tca(self, j: int, order: Order, fills) -> None:
+        i = self.row[order.symbol]
+        arrival = float(self.panel.fields["open"][i, j])
+        lo = max(0, j - self.settings.cost_window_days)
+        try:
+            predicted = daily_bar_slippage(order.quantity, float(order.reference_price),
+                                           self.panel.fields["close"][i, lo:j], self.panel.fields["volume"][i, lo:j],
+                                           order.is_etf, self.settings.impact_coef).slippage
+        except ValueError:
+            predicted = float("nan")
+        filled = sum(f.quantity for f in fills)
+        if filled and np.isfinite(arrival) and arrival > 0:
+            vwap = sum(float(f.price) * f.quantity for f in fills) / filled
+            actual = order.side.sign * (vwap - arrival) / arrival
+        else:
+            vwap = actual = float("nan")
+        self.residual_rows.append({
+            "date": pd.Timestamp(self.panel.dates[j]).date(), "client_order_id": order.client_order_id,
+            "symbol": order.symbol, "side": order.side.value, "approved_quantity": order.quantity,
+            "filled_quantity": filled, "arrival_price": arrival, "fill_vwap": vwap, "actual_cost": actual,
+            "predicted_cost": predicted, "execution_residual": actual - predicted,
+            "residual_twd": (actual - predicted) * arrival * filled if filled else 0.0,
+            "cost_model": "daily_bar_estimate"})
+
+
+def _run_id(pipeline_sha: str, start: dt.date, end: dt.date) -> str:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    return "P" + hashlib.sha256(f"{pipeline_sha}{start}{end}{stamp}".encode()).hexdigest()[:8]
+
+
+def run_paper(panel: Panel, targets: pd.DataFrame, start: dt.date, end: dt.date, out: Path, *,
+              rules: list[Any], router: Any, broker: Any, store_engine: Any = None, pretrade_hook: Any = None,
+              on_daily_loss_limit: TradingState = TradingState.REDUCING, flatten_on_halt: bool = True,
+              settings: PaperSettings | None = None, pipeline_sha: str = "") -> PaperResult:
+    """Run the paper loop and write its outputs to ``out`` (see the module docstring)."""
+    settings = settings or PaperSettings()
+    dates = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))
+    first = int(dates.searchsorted(pd.Timestamp(start)))
+    last = int(dates.searchsorted(pd.Timestamp(end), side="right")) - 1
+    first = max(first, 1)
+    if last < first:
+        raise PaperError(f"no trading days with prices between {start} and {end} "
+                         f"(panel covers {dates[0].date()} .. {dates[-1].date()})")
+    audit = state_store = journal = None
+    if store_engine is not None:
+        audit = AuditLog(store_engine, settings.model_version, is_real_trade=False)
+        state_store = TradingStateStore(store_engine, settings.model_version)
+        journal = OrderJournal(store_engine, audit, broker.name, settings.model_version)
+    engine = RiskEngine(rules, state_store=state_store, pretrade_hook=pretrade_hook, audit=audit,
+                        on_daily_loss_limit=on_daily_loss_limit, model_version=settings.model_version)
+    run_id = _run_id(pipeline_sha, start, end)
+    timeline_start = len(engine.state_store.timeline())
+    session = PaperSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt)
+    for j in range(first, last + 1):
+        session.run_day(j)
+    states = pd.DataFrame([{"ts": c.ts, "state": c.state.value, "reason": c.reason, "actor": c.actor}
+                           for c in engine.state_store.timeline()[timeline_start:]],
+                          columns=["ts", "state", "reason", "actor"])
+    initial_state = engine.state_store.current() if states.empty else None
+    verdicts = pd.DataFrame(engine.verdict_log)
+    if not verdicts.empty:
+        verdicts["numbers"] = verdicts["numbers"].map(lambda d: json.dumps(d, ensure_ascii=False, default=str))
+    result = PaperResult(pd.DataFrame(session.order_rows), pd.DataFrame(session.fill_rows), verdicts, states,
+                         pd.DataFrame(session.residual_rows), pd.DataFrame(session.equity_rows))
+    result.summary = _summary(result, run_id, dates[first].date(), dates[last].date(), settings, initial_state)
+    write_paper_outputs(result, out)
+    return result
+
+
+def _summary(result: PaperResult, run_id: str, first: dt.date, last: dt.date, settings: PaperSettings,
+             initial_state) -> dict[str, Any]:
+    v = result.verdicts
+    denied = v[v["action"] == "deny"] if not v.empty else v
+    reduced = v[v["action"] == "reduce"] if not v.empty else v
+    r = result.residuals
+    equity = result.equity
+    return {
+        "run_id": run_id, "first_day": str(first), "last_day": str(last), "trading_days": len(equity),
+        "initial_cash": settings.initial_cash,
+        "final_equity": float(equity["equity"].iloc[-1]) if len(equity) else settings.initial_cash,
+        "parent_orders": int(len(r)), "fills": int(len(result.fills)),
+        "denials_by_rule": denied["rule"].value_counts().to_dict() if len(denied) else {},
+        "reductions_by_rule": reduced["rule"].value_counts().to_dict() if len(reduced) else {},
+        "mean_actual_cost_bps": float(np.nanmean(r["actual_cost"]) * 1e4) if len(r) else None,
+        "mean_predicted_cost_bps": float(np.nanmean(r["predicted_cost"]) * 1e4) if len(r) else None,
+        "mean_execution_residual_bps": float(np.nanmean(r["execution_residual"]) * 1e4) if len(r) else None,
+        "state_changes": int(len(result.states)),
+        "state_at_start": initial_state.state.value if initial_state is not None else None,
+        "fill_basis": "daily_bar_estimate (no recorded TWSE books in the sample)",
+    }
+
+
+def write_paper_outputs(result: PaperResult, out: Path) -> None:
+    from jgod_core.risk_report import render_risk_section
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in (("orders", result.orders), ("fills", result.fills), ("risk_verdicts", result.verdicts),
+                        ("trading_state", result.states), ("execution_residual", result.residuals),
+                        ("equity", result.equity)):
+        tmp = out / f".{name}.csv.tmp"
+        frame.to_csv(tmp, index=False)
+        tmp.replace(out / f"{name}.csv")
+    (out / "paper_summary.json").write_text(json.dumps(result.summary, indent=1, default=str), encoding="utf-8")
+    section = render_risk_section(result)
+    (out / "risk_report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>risk and "
+                                          f"execution</title></head><body>{section}</body></html>", encoding="utf-8")
+    report = out / "report.html"
+    if report.exists():
+        html = report.read_text(encoding="utf-8")
+        marker = "<!-- jgod:risk-execution -->"
+        if marker not in html:
+            html = html.replace("</body>", f"{marker}{section}</body>") if "</body>" in html else html + marker + section
+            report.write_text(html, encoding="utf-8")
