@@ -300,6 +300,11 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
                 f"{f}.{c}: {why}" for f, comps in missing.items() for c, why in comps.items())
             warnings.append(msg)
             steps.console.print(f"[yellow]note[/yellow]: {msg}")
+        if equity is not None and "adj_factor" not in panel.fields:
+            msg = ("equity is on raw prices: cash dividends are not credited and splits are not adjusted "
+                   f"({panel.why_missing('adj_factor')})")
+            warnings.append(msg)
+            steps.console.print(f"[yellow]note[/yellow]: {msg}")
         if equity is not None and len(trades) == 0:
             msg = ("the backtest made NO trades: " + _why_no_trades(signals, weights_grid[:, run_slice]))
             warnings.append(msg)
