@@ -277,7 +277,12 @@ def load_yaml_file(path: str | Path, max_nodes: int = MAX_NODES) -> tuple[Source
         data = Path(path).read_bytes()
     except OSError as exc:
         return None, [Diagnostic(shown, 1, 1, "error", "io", "", f"cannot read file: {exc.strerror or exc}")]
-    text, errors = _decode(shown, data)
+    return load_yaml_bytes(data, shown, max_nodes)
+
+
+def load_yaml_bytes(data: bytes, path: str = "<bytes>", max_nodes: int = MAX_NODES) -> tuple[SourceDoc | None, list[Diagnostic]]:
+    """Decode ``data`` as strict UTF-8 (a BOM is allowed) and load it."""
+    text, errors = _decode(path, data)
     if text is None:
         return None, errors
-    return load_yaml_text(text, shown, max_nodes)
+    return load_yaml_text(text, path, max_nodes)
