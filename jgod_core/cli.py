@@ -251,12 +251,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         return 130
-    except Exception as exc:  # click.UsageError and friends
+    except Exception as exc:  # click.UsageError and friends (typer >= 0.26 vendors click as typer._click)
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        click_errors = tuple(t for t in (click.exceptions.ClickException, getattr(typer, "TyperException", None)) if t)
+        if isinstance(exc, click_errors) and callable(getattr(exc, "show", None)):
             exc.show()
-            return 2
+            return int(getattr(exc, "exit_code", 2))
         raise
     return code if isinstance(code, int) else 0
 

@@ -161,3 +161,61 @@ def test_block_list_in_the_file_applies_to_that_file_only(fixture_plugins_env, c
     assert code == 1
     assert f"{blocked}:4:11: error: data.source: unknown data_source 'fx_source'" in out
     assert str(VALID_DIR / "minimal.yaml") not in out
+
+
+# -- secrets ------------------------------------------------------------------------------------
+
+SECRET_PIPELINE = """\
+version: 1
+name: secrets
+data: {{source: fx_source}}
+execution:
+  broker:
+    plugin: fx_broker
+    params:
+      api_key: {api_key}
+"""
+
+
+def test_environment_reference_under_secret_field_is_accepted_without_resolving_it(
+        fixture_plugins_env, capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("SHIOAJI_API_KEY", raising=False)  # resolved at run time, not by validate
+    path = tmp_path / "p.yaml"
+    path.write_text(SECRET_PIPELINE.format(api_key="${SHIOAJI_API_KEY}"), encoding="utf-8")
+    code, out, _ = run_cli(capsys, "validate", str(path))
+    assert (code, out) == (0, "")
+
+
+@pytest.mark.parametrize("fmt", ["human", "json"])
+def test_literal_under_secret_field_is_located_and_never_echoed(fixture_plugins_env, capsys, tmp_path, fmt):
+    literal = "sk-live-9f8e7d6c5b4a"
+    path = tmp_path / "p.yaml"
+    path.write_text(SECRET_PIPELINE.format(api_key=literal), encoding="utf-8")
+    code, out, err = run_cli(capsys, "validate", "--format", fmt, str(path))
+    assert code == 1
+    assert literal not in out + err
+    if fmt == "json":
+        [diag] = json.loads(out)
+        assert (diag["line"], diag["column"], diag["code"]) == (8, 16, "secret_literal")
+    else:
+        assert out.splitlines()[0].startswith(f"{path}:8:16: error: execution.broker.params.api_key: secret fields")
+        assert " 8 |       api_key: <redacted>" in out
+
+
+def test_resolve_secret_reads_the_environment_only():
+    from jgod_core import resolve_secret
+
+    assert resolve_secret("${SHIOAJI_API_KEY}", {"SHIOAJI_API_KEY": "value-from-env"}) == "value-from-env"
+    assert resolve_secret(None, {}) is None
+
+
+def test_resolve_secret_errors_name_the_variable_never_a_value():
+    from jgod_core import resolve_secret
+    from jgod_core.errors import SecretError
+
+    with pytest.raises(SecretError) as missing:
+        resolve_secret("${SHIOAJI_API_KEY}", {"OTHER": "x"})
+    assert str(missing.value) == "environment variable SHIOAJI_API_KEY is not set (referenced as ${SHIOAJI_API_KEY})"
+    with pytest.raises(SecretError) as literal:
+        resolve_secret("sk-live-9f8e7d6c5b4a", {})
+    assert "sk-live" not in str(literal.value)
