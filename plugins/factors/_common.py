@@ -70,23 +70,44 @@ def min_periods(window: int, fraction: float) -> int:
     return max(1, math.ceil(fraction * window - 1e-12))
 
 
-def valid_days(panel: Panel) -> np.ndarray:
-    """``(n, t)`` bool: the symbol has a price and is not flagged halted on the date."""
-    ok = ~np.isnan(panel.field("close"))
+PRICE_FIELDS = frozenset({"open", "high", "low", "close"})
+
+
+def valid_inputs(panel: Panel, *names: str) -> list[np.ndarray]:
+    """The named fields, NaN on days that are not valid (no close, or flagged halted).
+
+    Price fields come adjusted (``raw × adj_factor`` when a factor is loaded), anything else
+    (volume in shares, margin balances …) raw. One fused pass and one new array per field.
+    """
+    close = panel.field("close")
     halted = panel.fields.get("halted")
-    if halted is not None:
-        ok &= ~(halted == 1.0)
-    return ok
+    factor = panel.fields.get("adj_factor")
+    absent = np.empty((0, 0))
+    out = []
+    for name in names:
+        scale = factor if name in PRICE_FIELDS else None
+        out.append(_valid_field_kernel(
+            np.ascontiguousarray(panel.field(name), dtype=np.float64), close,
+            absent if halted is None else halted, absent if scale is None else scale,
+            halted is not None, scale is not None,
+        ))
+    return out
 
 
-def adjusted_price(panel: Panel, name: str, valid: np.ndarray) -> np.ndarray:
-    """Adjusted price field, NaN on invalid days."""
-    return np.where(valid, panel.adjusted(name), np.nan)
-
-
-def traded_volume(panel: Panel, valid: np.ndarray) -> np.ndarray:
-    """Raw volume in shares, NaN on invalid days (a halt's published 0 is not a traded volume)."""
-    return np.where(valid, panel.field("volume"), np.nan)
+@njit(cache=True, nogil=True)
+def _valid_field_kernel(values, close, halted, factor, has_halted, has_factor):
+    n, t = values.shape
+    out = np.empty((n, t))
+    for i in range(n):
+        for j in range(t):
+            ok = close[i, j] == close[i, j] and not (has_halted and halted[i, j] == 1.0)
+            if not ok:
+                out[i, j] = np.nan
+            elif has_factor:
+                out[i, j] = values[i, j] * factor[i, j]
+            else:
+                out[i, j] = values[i, j]
+    return out
 
 
 def simple_returns(prices: np.ndarray, periods: int = 1) -> np.ndarray:

@@ -11,13 +11,11 @@ from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     MarketMappedParams,
     ResultBuilder,
-    adjusted_price,
     beta_exposure,
     min_periods,
     simple_returns,
     stock_beta_to_taiex,
-    traded_volume,
-    valid_days,
+    valid_inputs,
 )
 
 NOT_IN_DAILY_DATA = {
@@ -79,8 +77,7 @@ class CrossMarketFactor(Factor[CrossMarketParams]):
         p = self.params
         out = ResultBuilder(self.name, panel, p)
         mp = p.min_valid_fraction
-        valid = valid_days(panel)
-        close = adjusted_price(panel, "close", valid)
+        close, volume = valid_inputs(panel, "close", "volume")
         returns = simple_returns(close)
         signals: dict[str, tuple[np.ndarray, int]] = {}  # name -> (signal, warm-up)
 
@@ -109,7 +106,7 @@ class CrossMarketFactor(Factor[CrossMarketParams]):
 
         if p.flow_etf in panel.symbols:
             row = panel.symbols.index(p.flow_etf)
-            etf_volume = traded_volume(panel, valid)[row]
+            etf_volume = volume[row]
             flow_z = out.add("etf_flow_volume_z",
                              rolling_zscore(etf_volume, p.flow_window, min_periods(p.flow_window, mp)),
                              p.flow_window - 1)

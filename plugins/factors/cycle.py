@@ -11,14 +11,12 @@ from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     MarketMappedParams,
     ResultBuilder,
-    adjusted_price,
     min_periods,
     scale_by_date,
     simple_returns,
     stock_beta_to_taiex,
-    traded_volume,
     typical_price_vwap,
-    valid_days,
+    valid_inputs,
 )
 
 
@@ -64,9 +62,7 @@ class CycleFactor(Factor[CycleParams]):
     def compute(self, panel: Panel) -> FactorResult:
         p = self.params
         out = ResultBuilder(self.name, panel, p)
-        valid = valid_days(panel)
-        high, low, close = (adjusted_price(panel, f, valid) for f in ("high", "low", "close"))
-        volume = traded_volume(panel, valid)
+        high, low, close, volume = valid_inputs(panel, "high", "low", "close", "volume")
 
         lac = typical_price_vwap(high, low, close, volume, p.lac_window,
                                  min_periods(p.lac_window, p.min_valid_fraction))

@@ -11,13 +11,11 @@ from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     FactorParams,
     ResultBuilder,
-    adjusted_price,
     min_periods,
     per_symbol,
     why_absent,
     simple_returns,
-    traded_volume,
-    valid_days,
+    valid_inputs,
 )
 
 # TWSE industry groups (security-master ``industry``, as TWSE prints them) behind each theme.
@@ -97,9 +95,7 @@ class DriveFactor(Factor[DriveParams]):
         p = self.params
         out = ResultBuilder(self.name, panel, p)
         warmup = self.warmup_days(p)
-        valid = valid_days(panel)
-        close = adjusted_price(panel, "close", valid)
-        volume = traded_volume(panel, valid)
+        close, volume = valid_inputs(panel, "close", "volume")
 
         heat = stock_heat(close, volume, p)
         codes, themes = self.theme_codes(panel)

@@ -16,12 +16,9 @@ from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     FactorParams,
     ResultBuilder,
-    adjusted_price,
     min_periods,
-    simple_returns,
-    traded_volume,
     typical_price_vwap,
-    valid_days,
+    valid_inputs,
 )
 
 INTRADAY_ONLY = ("aggressive_flow", "book_imbalance", "spread_change", "cancel_rate", "intraday_cost_line")
@@ -73,15 +70,10 @@ class MicrostructureFactor(Factor[MicrostructureParams]):
     def compute(self, panel: Panel) -> FactorResult:
         p = self.params
         out = ResultBuilder(self.name, panel, p)
-        valid = valid_days(panel)
-        open_, high, low, close = (adjusted_price(panel, f, valid) for f in ("open", "high", "low", "close"))
-        volume = traded_volume(panel, valid)
+        open_, high, low, close, volume = valid_inputs(panel, "open", "high", "low", "close", "volume")
 
-        spike = volume_spike(volume, p.spike_window, min_periods(p.spike_window, p.min_valid_fraction))
+        spike, signed = volume_spike(volume, close, p.spike_window, min_periods(p.spike_window, p.min_valid_fraction))
         out.add("volume_spike", spike, p.spike_window)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            signed = np.sign(simple_returns(close)) * np.log(spike)
-        signed[np.isinf(signed)] = np.nan
         out.score_input(out.add("signed_volume_spike", signed, p.spike_window))
 
         vwap = typical_price_vwap(high, low, close, volume, p.vwap_window,
@@ -99,19 +91,32 @@ class MicrostructureFactor(Factor[MicrostructureParams]):
         return out.build(self.warmup_days(p))
 
 
-def volume_spike(volume: np.ndarray, window: int, min_count: int) -> np.ndarray:
-    """``V_t`` over the mean volume of the ``window`` bars before t."""
-    baseline = np.full(volume.shape, np.nan)
-    baseline[:, 1:] = rolling_mean(volume[:, :-1], window, min_count)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(baseline > 0, volume / baseline, np.nan)
+def volume_spike(volume: np.ndarray, close: np.ndarray, window: int, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``V_t`` over the mean volume of the ``window`` bars before t, and ``sign(r_t) × log`` of it."""
+    return _volume_spike_kernel(volume, close, rolling_mean(volume, window, min_count))
+
+
+@njit(cache=True, nogil=True)
+def _volume_spike_kernel(volume, close, mean_volume):
+    n, t = volume.shape
+    spike = np.full((n, t), np.nan)
+    signed = np.full((n, t), np.nan)
+    for i in range(n):
+        for j in range(1, t):
+            baseline = mean_volume[i, j - 1]  # the window ending the bar before t
+            if baseline > 0.0:
+                ratio = volume[i, j] / baseline
+                spike[i, j] = ratio
+                change = close[i, j] / close[i, j - 1] - 1.0
+                if ratio > 0.0 and change == change:
+                    signed[i, j] = np.sign(change) * np.log(ratio)
+    return spike, signed
 
 
 def micro_reversal(body: np.ndarray, size_window: int, min_count: int, run_length: int,
                    small_ratio: float, large_ratio: float) -> np.ndarray:
     """See :class:`MicrostructureFactor`; ``body`` is ``(n, t)`` close/open − 1."""
-    size = np.full(body.shape, np.nan)
-    size[:, 1:] = rolling_mean(np.abs(body[:, :-1]), size_window, min_count)
+    size = rolling_mean(np.abs(body), size_window, min_count)  # read at t-1: the bars before t
     return _micro_reversal_kernel(np.ascontiguousarray(body), size, run_length, small_ratio, large_ratio)
 
 
@@ -120,8 +125,8 @@ def _micro_reversal_kernel(body, size, run_length, small_ratio, large_ratio):
     n, t = body.shape
     out = np.full((n, t), np.nan)
     for i in range(n):
-        for j in range(run_length, t):
-            s = size[i, j]
+        for j in range(max(run_length, 1), t):
+            s = size[i, j - 1]
             b = body[i, j]
             if not (s > 0.0) or b != b:
                 continue

@@ -12,7 +12,6 @@ from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     MarketMappedParams,
     ResultBuilder,
-    adjusted_price,
     beta_exposure,
     group_codes,
     min_periods,
@@ -20,8 +19,7 @@ from jgod_plugins.factors._common import (
     why_absent,
     simple_returns,
     stock_beta_to_taiex,
-    traded_volume,
-    valid_days,
+    valid_inputs,
 )
 
 MARGIN_FIELD = "margin_balance"
@@ -75,9 +73,8 @@ class StyleFactor(Factor[StyleParams]):
     def compute(self, panel: Panel) -> FactorResult:
         p = self.params
         out = ResultBuilder(self.name, panel, p)
-        valid = valid_days(panel)
-        returns = simple_returns(adjusted_price(panel, "close", valid))
-        volume = traded_volume(panel, valid)
+        close, volume = valid_inputs(panel, "close", "volume")
+        returns = simple_returns(close)
 
         if "industry" in panel.attributes:
             codes, groups = group_codes(panel.attributes["industry"])
@@ -111,7 +108,7 @@ class StyleFactor(Factor[StyleParams]):
                 out.miss(name, reason)
 
         if MARGIN_FIELD in panel.fields:
-            breadth = margin_breadth(np.where(valid, panel.fields[MARGIN_FIELD], np.nan), p)
+            breadth = margin_breadth(valid_inputs(panel, MARGIN_FIELD)[0], p)
             out.add("margin_breadth", breadth, p.margin_change_window)
             window = p.margin_breadth_window
             breadth_z = rolling_zscore(breadth, window, min_periods(window, p.min_valid_fraction))
