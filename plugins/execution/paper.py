@@ -65,6 +65,7 @@ class BookReplay:
     trade_ts: np.ndarray  # (k,)
     trade_px: np.ndarray
     trade_qty: np.ndarray
+    trade_buyer_is_maker: np.ndarray | None = None  # True: a seller hit a bid (fills resting buys)
 
     def snapshot(self, ts_ns: int) -> Book5 | None:
         i = int(np.searchsorted(self.book_ts, ts_ns, side="right")) - 1
@@ -85,7 +86,8 @@ class BookReplay:
 
         return cls(books["recv_ts_ns"].to_numpy(np.int64), levels("bid", "px"), levels("bid", "qty"),
                    levels("ask", "px"), levels("ask", "qty"), trades["recv_ts_ns"].to_numpy(np.int64),
-                   trades["price"].to_numpy(float), np.round(trades["qty"].to_numpy(float) * quantity_scale))
+                   trades["price"].to_numpy(float), np.round(trades["qty"].to_numpy(float) * quantity_scale),
+                   trades["is_buyer_maker"].to_numpy(bool) if "is_buyer_maker" in trades else None)
 
 
 class PaperBroker(Broker):
@@ -200,7 +202,7 @@ class PaperBroker(Broker):
         buy = order.side is Side.BUY
         prices, sizes = book.side(buy)
         limit = float(order.limit_price)
-        ts = pd.Timestamp(self.clock_ns, unit="ns").to_pydatetime()
+        ts = pd.Timestamp(self.clock_ns, unit="ns").to_pydatetime(warn=False)
         fills = []
         for price, size in zip(prices, sizes):
             if work.remaining <= 0 or (buy and price > limit) or (not buy and price < limit):
@@ -209,8 +211,9 @@ class PaperBroker(Broker):
             if take > 0:
                 fills.append(self._fill(work, take, float(price), BOOK_MODEL, ts))
         if work.remaining > 0:
-            same = np.isclose(book.side(not buy)[0], limit)
-            work.queue_ahead = float(np.sum(book.side(not buy)[1][same]))
+            own_px, own_qty = book.side(not buy)  # a resting buy joins the bids, a sell the asks
+            same = np.isclose(own_px, limit, rtol=0.0, atol=1e-9)
+            work.queue_ahead = float(np.sum(own_qty[same]))
         return fills
 
     def advance(self, until_ns: int) -> list[Fill]:
@@ -224,17 +227,20 @@ class PaperBroker(Broker):
             hi = int(np.searchsorted(replay.trade_ts, until_ns, side="right"))
             limit = float(work.order.limit_price)
             buy = work.order.side is Side.BUY
+            makers = replay.trade_buyer_is_maker
             for k in range(lo, hi):
                 px, qty = replay.trade_px[k], replay.trade_qty[k]
                 if (buy and px > limit) or (not buy and px < limit):
                     continue
+                if makers is not None and bool(makers[k]) != buy:
+                    continue  # an aggressive order on our own side never trades with us
                 if px == limit and work.queue_ahead > 0:
                     used = min(qty, work.queue_ahead)
                     work.queue_ahead -= used
                     qty -= used
                 take = min(work.remaining, int(qty))
                 if take > 0:
-                    ts = pd.Timestamp(int(replay.trade_ts[k]), unit="ns").to_pydatetime()
+                    ts = pd.Timestamp(int(replay.trade_ts[k]), unit="ns").to_pydatetime(warn=False)
                     fills.append(self._fill(work, take, limit, BOOK_MODEL, ts))
                 if work.remaining == 0:
                     break
