@@ -1,0 +1,79 @@
+"""Docs as contract: README.md documents every hook with its exact signature, and its examples
+are real output."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from jgod_core import hookspecs
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+GOLDEN = ROOT / "tests" / "fixtures" / "yaml" / "invalid"
+
+HOOKS = sorted(
+    (name, fn) for name, fn in vars(hookspecs).items()
+    if name.startswith("jgod_") and inspect.isfunction(fn) and hasattr(fn, "jgod_spec")
+)
+
+
+def source_signature(fn) -> str:
+    """``name(args) -> ret`` exactly as written in hookspecs.py."""
+    source = inspect.getsource(fn)
+    match = re.search(r"^def (\w+\(.*?\)\s*->\s*.*?):\s*$", source, re.MULTILINE | re.DOTALL)
+    assert match, fn.__name__
+    return " ".join(match.group(1).split())
+
+
+def readme_row(name: str) -> str:
+    rows = [line for line in README.splitlines() if line.startswith(f"| `{name}(")]
+    assert len(rows) == 1, f"README.md must have exactly one hook table row for {name}"
+    return rows[0]
+
+
+def test_hookspecs_are_found():
+    assert len(HOOKS) >= 10
+
+
+@pytest.mark.parametrize("name, fn", HOOKS, ids=[n for n, _ in HOOKS])
+def test_every_hook_is_in_the_readme_with_its_exact_signature(name, fn):
+    documented = readme_row(name).split("`")[1].replace("\\|", "|")
+    assert documented == source_signature(fn)
+
+
+@pytest.mark.parametrize("name, fn", HOOKS, ids=[n for n, _ in HOOKS])
+def test_every_hook_has_a_docstring_and_firstresult_is_documented(name, fn):
+    assert (fn.__doc__ or "").strip(), name
+    firstresult = fn.jgod_spec.get("firstresult", False)
+    assert ("firstresult" in readme_row(name)) == firstresult
+    assert ("Stops at first non-None result" in fn.__doc__) == firstresult
+
+
+def test_readme_has_no_hook_that_does_not_exist():
+    documented = set(re.findall(r"^\| `(jgod_\w+)\(", README, re.MULTILINE))
+    assert documented == {name for name, _ in HOOKS}
+
+
+def test_readme_validate_example_is_real_output():
+    block = README.split("five_independent_mistakes.yaml:4:11", 1)[1].split("```", 1)[0]
+    example = ("five_independent_mistakes.yaml:4:11" + block).rstrip("\n").splitlines()
+    golden = (GOLDEN / "five_independent_mistakes.expected").read_text(encoding="utf-8").splitlines()
+    assert example[:5] == golden[:5]  # the first diagnostic, verbatim
+    rest = "\n".join(example[5:])
+    assert rest in "\n".join(golden), "README example lines must appear verbatim in the golden output"
+
+
+def test_readme_example_plugin_matches_the_example_package():
+    source = (ROOT / "examples" / "jgod-example-momentum" / "src" / "jgod_example_momentum" / "momentum.py").read_text(
+        encoding="utf-8")
+    for line in ('name = "price_momentum"', "requires = frozenset({DataKind.DAILY_BARS})",
+                 "phases = frozenset({Phase.PRE_MARKET, Phase.POST_MARKET})",
+                 'window_days: int = Field(20, ge=1, le=504, description="Trading days between the two closes '
+                 'compared.")'):
+        assert line in source and line in README, line
+    pyproject = (ROOT / "examples" / "jgod-example-momentum" / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'example_momentum = "jgod_example_momentum"' in pyproject and 'example_momentum = "jgod_example_momentum"' in README
