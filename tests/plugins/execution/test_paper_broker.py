@@ -131,7 +131,7 @@ def test_book_mode_resting_order_fills_from_later_trades_after_the_queue(replay)
                            & (replay.trade_ts > start)).sum()
     assert sells_at_or_through > 0
     if fills:  # filled only after the queue ahead was consumed
-        first = pd.Timestamp(fills[0].ts).value
+        first = pd.Timestamp(fills[0].ts).value + 999  # fill times carry microseconds
         hits = (replay.trade_ts > start) & (replay.trade_ts <= first) & (replay.trade_px <= best_bid) \
             & replay.trade_buyer_is_maker
         at_price = hits & (replay.trade_px == best_bid)
