@@ -259,3 +259,59 @@ def test_same_entry_point_listed_twice_loads_once(entry_points):
     entry_points.append(FakeEntryPoint("one", "pkg", FakeDist("dist-one", "1"), plugin))
     entry_points.append(FakeEntryPoint("one", "pkg", FakeDist("dist-one", "1"), plugin))
     assert factor_names(load_kernel(PluginPolicy.from_env())) == ["alpha"]
+
+
+# -- the pytest plugin for plugin authors (jgod_core.testing) -------------------------------------
+
+
+def test_make_kernel_and_pipeline_from_yaml_fixtures(make_kernel, pipeline_from_yaml, monkeypatch):
+    monkeypatch.delenv("JGOD_PLUGINS", raising=False)
+    kernel = make_kernel(("mine", _factor_plugin("my_alpha")), ("fx", _source_plugin()),
+                         policy=PluginPolicy(block=frozenset({"jgod"})))
+    pipeline = pipeline_from_yaml("""
+        version: 1
+        name: mine
+        data: {source: fx_src}
+        phases:
+          pre_market:
+            steps:
+              - plugin: my_alpha
+                weight: 0.5
+        """, kernel)
+    [step] = pipeline.factor_steps
+    assert (step.name, step.weight, step.entry.plugin, step.entry.distribution) == ("my_alpha", 0.5, "mine", "local")
+    assert pipeline.data_source.entry.name == "fx_src"
+
+
+def test_pipeline_assembled_hook_sees_the_pipeline_and_may_refuse_it(make_kernel, pipeline_from_yaml):
+    from jgod_core.errors import JGodError
+
+    seen = []
+
+    class Auditor:
+        @hookimpl
+        def jgod_pipeline_assembled(self, pipeline):
+            seen.append(pipeline.config.name)
+            if pipeline.config.name == "refused":
+                raise JGodError("pipeline 'refused' is not approved")
+
+    kernel = make_kernel(("fx", _source_plugin()), ("auditor", Auditor()), policy=PluginPolicy(block=frozenset({"jgod"})))
+    pipeline_from_yaml("version: 1\nname: fine\ndata: {source: fx_src}\n", kernel)
+    with pytest.raises(JGodError, match="not approved"):
+        pipeline_from_yaml("version: 1\nname: refused\ndata: {source: fx_src}\n", kernel)
+    assert seen == ["fine", "refused"]
+
+
+def _source_plugin() -> types.SimpleNamespace:
+    from jgod_core import DataSource
+
+    class FxSrc(DataSource):
+        """A data source."""
+
+        name = "fx_src"
+
+    @hookimpl
+    def jgod_register_data_sources(register):
+        register(FxSrc)
+
+    return types.SimpleNamespace(jgod_register_data_sources=jgod_register_data_sources)
