@@ -9,12 +9,13 @@ from jgod_plugins.execution.almgren_chriss import AlmgrenChrissRouter
 from jgod_plugins.execution.iceberg import IcebergRouter
 from jgod_plugins.execution.paper import PaperBroker
 from jgod_plugins.execution.pov import PovRouter
+from jgod_plugins.execution.shioaji_broker import ShioajiBroker
 from jgod_plugins.execution.slicer import SlicerRouter
 from jgod_plugins.execution.twap import TwapRouter
 from jgod_plugins.execution.vwap import VwapRouter
 
 ROUTERS = (SlicerRouter, TwapRouter, VwapRouter, PovRouter, IcebergRouter, AlmgrenChrissRouter)
-BROKERS = (PaperBroker,)
+BROKERS = (PaperBroker, ShioajiBroker)
 
 
 @hookimpl

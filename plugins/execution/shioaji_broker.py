@@ -1,0 +1,220 @@
+"""Shioaji broker: approved child orders to Sinopac through the real ``shioaji`` package.
+
+Credentials come only from the environment (``SecretRef`` params such as ``${SHIOAJI_API_KEY}``),
+are resolved at :meth:`ShioajiBroker.connect`, and never appear in logs, the audit or error text
+(exception messages are scrubbed of every secret value before they are re-raised).
+
+Mapping: a child order becomes ``sj.StockOrder(action, price, quantity=lots, price_type=LMT,
+time_in_force=ROD|IOC|FOK, order_lot=Common|IntradayOdd, custom_field=<last 6 chars of the
+client id>)`` placed with ``api.place_order(api.Contracts.Stocks[code], order)``; order and deal
+events arrive through ``api.set_order_callback`` (``OrderState.StockOrder`` / ``StockDeal``, the
+documented dict layouts) and become order-status updates and :class:`~jgod_core.orders.Fill`
+objects. Login, and re-login after ``on_session_down``, retry with exponential backoff.
+``simulation: true`` uses Sinopac's simulation environment; ``false`` sends real orders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any, Callable, Mapping
+
+from pydantic import Field
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from jgod_core import Broker, JGodError, Params, SecretRef, resolve_secret
+from jgod_core.market_rules import BOARD_LOT_SHARES, commission, sell_tax
+from jgod_core.orders import ChildOrder, Fill, OrderStatus, Side, TimeInForce, to_price
+
+
+class ShioajiParams(Params):
+    simulation: bool = Field(True, description="Sinopac simulation environment (false sends real orders).")
+    api_key: SecretRef = Field("${SHIOAJI_API_KEY}", description="API key, from the environment.")
+    secret_key: SecretRef = Field("${SHIOAJI_SECRET_KEY}", description="Secret key, from the environment.")
+    login_attempts: int = Field(5, ge=1, le=20, description="Login tries before giving up.")
+    backoff_seconds: float = Field(1.0, gt=0, le=60, description="First retry wait; doubles each try.")
+    max_backoff_seconds: float = Field(30.0, gt=0, le=600, description="Longest wait between tries.")
+    timeout_ms: int = Field(30_000, ge=1000, le=120_000, description="Timeout of one place/cancel call.")
+    commission_discount: float = Field(1.0, gt=0, le=1, description="Broker discount used to book fees.")
+
+
+class ShioajiError(JGodError):
+    """Sinopac refused or could not be reached (message scrubbed of secrets)."""
+
+
+def _default_api_factory(simulation: bool) -> Any:
+    import shioaji as sj
+
+    return sj.Shioaji(simulation=simulation)
+
+
+class ShioajiBroker(Broker):
+    """Sends approved child orders to Sinopac (Shioaji) and turns deal callbacks into fills."""
+
+    name = "shioaji"
+    version = "1.0.0"
+    Params = ShioajiParams
+
+    def __init__(self, params: ShioajiParams | None = None, api_factory: Callable[[bool], Any] | None = None,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        super().__init__(params)
+        self._api_factory = api_factory or _default_api_factory
+        self._sleep = sleep
+        self.api: Any = None
+        self._secrets: tuple[str, ...] = ()
+        self._credentials: tuple[str, str] | None = None
+        self.trades: dict[str, Any] = {}  # client order id -> shioaji Trade
+        self.orders: dict[str, ChildOrder] = {}
+        self.status: dict[str, OrderStatus] = {}
+        self._by_broker_id: dict[str, str] = {}
+        self._fills: list[Fill] = []
+        self._lock = threading.Lock()
+
+    # -- connection ------------------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def connect(self, environ: Mapping[str, str] | None = None) -> None:
+        """Resolve the credentials from the environment and log in (with backoff)."""
+        key = resolve_secret(self.params.api_key, dict(environ) if environ is not None else None)
+        secret = resolve_secret(self.params.secret_key, dict(environ) if environ is not None else None)
+        self._secrets = (key or "", secret or "")
+        self._credentials = (key or "", secret or "")
+        self._login()
+
+    def _login(self) -> None:
+        assert self._credentials is not None
+        key, secret = self._credentials
+        retry_kwargs: dict[str, Any] = dict(
+            stop=stop_after_attempt(self.params.login_attempts),
+            wait=wait_exponential(multiplier=self.params.backoff_seconds, max=self.params.max_backoff_seconds),
+            retry=retry_if_exception_type(Exception), reraise=True)
+        if self._sleep is not None:
+            retry_kwargs["sleep"] = self._sleep
+        try:
+            for attempt in Retrying(**retry_kwargs):
+                with attempt:
+                    api = self._api_factory(self.params.simulation)
+                    api.login(api_key=key, secret_key=secret)
+        except Exception as exc:  # noqa: BLE001 - any SDK failure becomes a scrubbed, located error
+            raise ShioajiError(f"shioaji login failed after {self.params.login_attempts} attempt(s): "
+                               f"{self._scrub(f'{type(exc).__name__}: {exc}')}") from None
+        self.api = api
+        api.set_order_callback(self._on_order_event)
+        if hasattr(api, "on_session_down"):
+            api.on_session_down(self._on_session_down)
+
+    def _on_session_down(self) -> None:
+        self._login()
+
+    def _require_api(self) -> Any:
+        if self.api is None:
+            raise ShioajiError("shioaji broker is not connected; call connect() first")
+        return self.api
+
+    # -- orders ----------------------------------------------------------------------------------
+
+    def build_order(self, order: ChildOrder) -> Any:
+        """The ``sj.StockOrder`` for a child order (whole lots, or shares in the intraday odd-lot session)."""
+        import shioaji as sj
+
+        api = self._require_api()
+        quantity = order.quantity if order.odd_lot else order.quantity // BOARD_LOT_SHARES
+        tif = {TimeInForce.ROD: sj.TimeInForce.ROD, TimeInForce.IOC: sj.TimeInForce.IOC,
+               TimeInForce.FOK: sj.TimeInForce.FOK}[order.time_in_force]
+        return sj.StockOrder(
+            action=sj.Action.Buy if order.side is Side.BUY else sj.Action.Sell,
+            price=float(order.limit_price), quantity=int(quantity), price_type=sj.StockPriceType.LMT,
+            time_in_force=tif, order_lot=sj.StockOrderLot.IntradayOdd if order.odd_lot else sj.StockOrderLot.Common,
+            custom_field=order.client_order_id[-6:], account=getattr(api, "stock_account", None))
+
+    def submit(self, approved) -> list[Fill]:
+        order: ChildOrder = approved.order
+        cid = order.client_order_id
+        if cid in self.trades:
+            return []  # a retried submit with the same client id never sends twice
+        api = self._require_api()
+        contract = api.Contracts.Stocks[order.symbol]
+        try:
+            trade = api.place_order(contract, self.build_order(order), timeout=self.params.timeout_ms)
+        except Exception as exc:  # noqa: BLE001
+            raise ShioajiError(f"place_order {cid} failed: {self._scrub(f'{type(exc).__name__}: {exc}')}") from None
+        with self._lock:
+            self.trades[cid] = trade
+            self.orders[cid] = order
+            self.status[cid] = OrderStatus.SUBMITTED
+            broker_id = getattr(getattr(trade, "order", None), "id", None)
+            if broker_id:
+                self._by_broker_id[str(broker_id)] = cid
+        return self.drain_fills()
+
+    def cancel(self, client_order_id: str) -> bool:
+        trade = self.trades.get(client_order_id)
+        if trade is None or self.status.get(client_order_id, OrderStatus.NEW).is_terminal:
+            return False
+        try:
+            self._require_api().cancel_order(trade, timeout=self.params.timeout_ms)
+        except Exception as exc:  # noqa: BLE001
+            raise ShioajiError(f"cancel_order {client_order_id} failed: {self._scrub(str(exc))}") from None
+        return True
+
+    def cancel_all(self, reason: str = "") -> list[str]:
+        api = self._require_api()
+        api.update_status(getattr(api, "stock_account", None))
+        return [cid for cid, status in list(self.status.items()) if status.is_working and self.cancel(cid)]
+
+    def open_orders(self) -> list[ChildOrder]:
+        return [self.orders[cid] for cid, s in self.status.items() if s.is_working]
+
+    # -- callbacks -------------------------------------------------------------------------------
+
+    def _on_order_event(self, state: Any, message: dict) -> None:
+        kind = getattr(state, "value", str(state))
+        with self._lock:
+            if kind == "SDEAL":
+                fill = self.deal_to_fill(message)
+                if fill is not None:
+                    self._fills.append(fill)
+            elif kind == "SORDER":
+                self._apply_order_event(message)
+
+    def _apply_order_event(self, message: dict) -> None:
+        cid = self._by_broker_id.get(str(message.get("order", {}).get("id", "")))
+        if cid is None:
+            return
+        op = message.get("operation", {})
+        if op.get("op_code") != "00":
+            self.status[cid] = OrderStatus.REJECTED
+        elif op.get("op_type") == "New":
+            self.status[cid] = OrderStatus.ACCEPTED
+        elif op.get("op_type") == "Cancel":
+            self.status[cid] = OrderStatus.CANCELLED
+
+    def deal_to_fill(self, deal: dict) -> Fill | None:
+        """A :class:`Fill` from a documented ``StockDeal`` callback dict (None for unknown orders)."""
+        cid = self._by_broker_id.get(str(deal.get("trade_id", "")))
+        if cid is None:
+            return None
+        order = self.orders[cid]
+        lots = deal.get("order_lot", "Common") == "Common"
+        shares = int(deal["quantity"]) * (BOARD_LOT_SHARES if lots else 1)
+        price = to_price(deal["price"])
+        notional = float(price) * shares
+        side = Side.BUY if deal.get("action") == "Buy" else Side.SELL
+        fee = int(commission(notional, discount=self.params.commission_discount))
+        tax = int(sell_tax(notional, order.is_etf)) if side is Side.SELL else 0
+        ts = dt.datetime.fromtimestamp(float(deal["ts"]), dt.timezone.utc).replace(tzinfo=None)
+        filled = sum(f.quantity for f in self._fills if f.client_order_id == cid) + shares
+        self.status[cid] = OrderStatus.FILLED if filled >= order.quantity else OrderStatus.PARTIALLY_FILLED
+        return Fill(cid, order.symbol, side, shares, price, fee, tax, ts, "broker",
+                    f"{deal.get('ordno', '')}-{deal.get('exchange_seq', '')}")
+
+    def drain_fills(self) -> list[Fill]:
+        """Fills received since the last call."""
+        with self._lock:
+            fills, self._fills = self._fills, []
+        return fills

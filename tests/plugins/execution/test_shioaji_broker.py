@@ -1,0 +1,198 @@
+"""Shioaji adapter against a test double whose methods match the installed shioaji package."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import inspect
+import logging
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import shioaji as sj
+
+from jgod_core.audit import AuditLog
+from jgod_core.orders import Order, OrderStatus, Side
+from jgod_core.risk_engine import RiskContext, RiskEngine
+from jgod_plugins.execution.shioaji_broker import ShioajiBroker, ShioajiError, ShioajiParams
+from jgod_plugins.execution.slicer import SlicerRouter
+
+FORMATS = Path("/work/shared/data/formats/shioaji")
+NOW = dt.datetime(2024, 3, 1, 9, 0)
+CANARY = "canary-secret-7f3a9d"
+ENV = {"SHIOAJI_API_KEY": "key-" + CANARY, "SHIOAJI_SECRET_KEY": "sec-" + CANARY}
+
+
+class FakeTrade:
+    def __init__(self, contract, order, order_id):
+        self.contract, self.order = contract, order
+        self.order.id = order_id
+
+
+class FakeOrderHolder:
+    """sj.Order is immutable in 1.7; the fake trade keeps it and an id beside it."""
+
+    def __init__(self, order):
+        self.inner = order
+        self.id = ""
+
+
+class FakeShioaji:
+    """Records calls; signatures are checked against ``shioaji.Shioaji`` below. Orders are real ``sj.StockOrder``
+    objects, so a bad field value fails here as it would live."""
+
+    fail_logins = 0
+
+    def __init__(self, simulation=None, proxy=None, vpn=None):
+        self.simulation = simulation
+        self.placed, self.cancelled, self.callback, self.status_calls = [], [], None, 0
+        self.Contracts = type("C", (), {"Stocks": {"2890": {"code": "2890"}, "2330": {"code": "2330"}}})()
+        # the documented account fields (placeholders in the Sinotrade docs)
+        self.stock_account = sj.Account(account_type=sj.AccountType.Stock, person_id="", broker_id="YOUR_BROKER_ID", account_id="YOUR_ACCOUNT_ID",
+                                          signed=True, username="")
+
+    def login(self, api_key, secret_key, subscribe_trade=True, receive_window=30000, force_refresh=False):
+        if FakeShioaji.fail_logins > 0:
+            FakeShioaji.fail_logins -= 1
+            raise ConnectionError(f"login refused for {api_key}")
+        self.key = api_key
+        return ["ACCOUNT"]
+
+    def place_order(self, contract, order, timeout=30000, cb=None):
+        holder = FakeOrderHolder(order)
+        trade = FakeTrade(contract, holder, f"{len(self.placed) + 1:08x}")
+        self.placed.append((contract, order))
+        return trade
+
+    def cancel_order(self, trade, timeout=30000, cb=None):
+        self.cancelled.append(trade)
+
+    def update_status(self, account=None, *, trade=None, timeout=30000, cb=None):
+        self.status_calls += 1
+
+    def set_order_callback(self, callback):
+        self.callback = callback
+
+    def on_session_down(self, callback=None):
+        self.session_down = callback
+
+
+@pytest.mark.parametrize("method", ["login", "place_order", "cancel_order", "update_status", "set_order_callback",
+                                    "on_session_down"])
+def test_test_double_matches_installed_shioaji_signatures(method):
+    real = inspect.signature(getattr(sj.Shioaji, method))
+    fake = inspect.signature(getattr(FakeShioaji, method))
+    strip = lambda sig: [(p.name, p.kind if p.name != "self" else None, p.default) for p in sig.parameters.values()]
+    assert strip(fake) == strip(real)
+
+
+def test_constructor_signature_matches():
+    assert list(inspect.signature(FakeShioaji).parameters) == list(inspect.signature(sj.Shioaji).parameters)
+
+
+@pytest.fixture
+def broker():
+    made = []
+
+    def factory(simulation):
+        made.append(FakeShioaji(simulation=simulation))
+        return made[-1]
+
+    b = ShioajiBroker(ShioajiParams(simulation=True), api_factory=factory, sleep=lambda s: None)
+    b.connect(ENV)
+    b.made = made
+    return b
+
+
+def approved_children(order):
+    engine = RiskEngine([])
+    ctx = RiskContext(NOW)
+    parent = engine.check(order, ctx).approved
+    return [engine.check_child(parent, c, ctx).approved for c in SlicerRouter().schedule(parent)]
+
+
+def test_submit_places_a_real_shioaji_order_in_lots(broker):
+    [child] = approved_children(Order("P1", "2890", Side.BUY, 3000, Decimal("27"), Decimal("27")))
+    broker.submit(child)
+    contract, order = broker.api.placed[0]
+    assert contract == {"code": "2890"} and broker.api.simulation is True
+    assert order.action == sj.Action.Buy and order.quantity == 3 and order.price == 27
+    assert order.price_type == sj.StockPriceType.LMT and order.order_lot == sj.StockOrderLot.Common
+    assert order.custom_field == "P1-001"[-6:]
+
+
+def test_submit_refuses_unapproved_orders(broker):
+    from jgod_core.risk_engine import UnapprovedOrderError
+
+    with pytest.raises(UnapprovedOrderError):
+        broker.submit(Order("x", "2890", Side.BUY, 1000, Decimal("27"), Decimal("27")))
+
+
+def _documented_event(kind: str) -> dict:
+    text = (FORMATS / "sinotrade_docs_order_order_deal_event_stocks_2026-05-21_d9ff7e3.txt").read_text()
+    match = re.search(r"<OrderState\.%s: '\w+'> (\{.*?\n\})" % kind, text, re.S)
+    return ast.literal_eval(match.group(1))
+
+
+def test_documented_order_and_deal_callbacks_become_status_and_fills(broker):
+    [child] = approved_children(Order("P1", "2890", Side.BUY, 1000, Decimal("27"), Decimal("27")))
+    broker.submit(child)
+    broker_id = broker.trades["P1-001"].order.id
+    order_event = _documented_event("StockOrder")
+    order_event["order"]["id"] = broker_id
+    broker.api.callback(sj.OrderState.StockOrder, order_event)
+    assert broker.status["P1-001"] is OrderStatus.ACCEPTED
+    deal = _documented_event("StockDeal")  # IntradayOdd deal of 3 shares at 267.5 in the docs
+    deal.update(trade_id=broker_id, order_lot="Common", quantity=1, price=27.0)
+    broker.api.callback(sj.OrderState.StockDeal, deal)
+    [fill] = broker.drain_fills()
+    assert (fill.client_order_id, fill.quantity, fill.price, fill.commission) == ("P1-001", 1000, Decimal("27.00"), 38)
+    assert fill.ts == dt.datetime(2023, 1, 13, 2, 34, 16, 354000)
+    assert broker.status["P1-001"] is OrderStatus.FILLED
+
+
+def test_cancel_all_updates_status_then_cancels_working_orders(broker):
+    for child in approved_children(Order("P2", "2330", Side.SELL, 120_000, Decimal("600"), Decimal("600"))):
+        broker.submit(child)
+    assert sorted(broker.cancel_all("halt")) == ["P2-001", "P2-002", "P2-003"]
+    assert broker.api.status_calls == 1 and len(broker.api.cancelled) == 3
+
+
+def test_login_retries_with_backoff_then_succeeds():
+    FakeShioaji.fail_logins = 2
+    waits = []
+    b = ShioajiBroker(ShioajiParams(backoff_seconds=1.0), api_factory=lambda s: FakeShioaji(simulation=s),
+                      sleep=waits.append)
+    b.connect(ENV)
+    assert b.api is not None and waits == [1.0, 2.0]
+
+
+def test_secrets_never_appear_in_errors_logs_or_audit(tmp_path, caplog):
+    from sqlalchemy import create_engine
+
+    from jgod_core.storage.models import AuditRecord, Base
+
+    FakeShioaji.fail_logins = 99
+    b = ShioajiBroker(ShioajiParams(login_attempts=2), api_factory=lambda s: FakeShioaji(simulation=s),
+                      sleep=lambda s: None)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ShioajiError) as info:
+        b.connect(ENV)
+    FakeShioaji.fail_logins = 0
+    assert CANARY not in str(info.value) and "***" in str(info.value)
+    assert CANARY not in caplog.text
+    engine = create_engine(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    Base.metadata.create_all(engine, tables=[AuditRecord.__table__])
+    audit = AuditLog(engine)
+    audit.append("broker_error", {"error": str(info.value), "params": b.params.model_dump()})
+    assert all(CANARY not in e.payload_json for e in audit.entries())
+    assert b.params.api_key == "${SHIOAJI_API_KEY}"  # only the reference is kept in params
+
+
+def test_missing_credentials_name_the_variable_not_a_value():
+    from jgod_core.errors import SecretError
+
+    with pytest.raises(SecretError, match="SHIOAJI_API_KEY is not set"):
+        ShioajiBroker(api_factory=lambda s: FakeShioaji(simulation=s)).connect({})
