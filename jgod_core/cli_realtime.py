@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -63,6 +65,13 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         pipeline = _load_or_exit(pipeline_path)
         url = _store_url(store)
+        metrics = None
+        if metrics_port:
+            from jgod_core.realtime.metrics import RealtimeMetrics
+
+            metrics = sched.SERVICE.metrics = RealtimeMetrics()
+            metrics.serve(metrics_port)
+            console.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
         if once is not None:
             try:
                 phase = Phase(once)
@@ -70,14 +79,12 @@ def register(app: typer.Typer) -> None:
                 err_console.print(f"error: --once takes pre_market, intraday or post_market, not {once!r}")
                 raise typer.Exit(2)
             today = dt.datetime.now(dt.timezone.utc).astimezone(sched._tz()).date()
-            detail = sched.execute_phase(pipeline, phase, today, out)
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            detail = sched.execute_phase(pipeline, phase, today, out, stop, metrics)
             sched.RunLog(url).record(pipeline.config.name, phase.value, None, "ran", f"--once: {detail}")
             console.print(f"{phase.value}: {detail}")
             return
-        if metrics_port:
-            from jgod_core.realtime.metrics import RealtimeMetrics
-
-            RealtimeMetrics().serve(metrics_port)
         scheduler = sched.build_scheduler(pipeline, url, str(out))
         console.print(f"serving {pipeline.config.name}: job store {url}; SIGTERM or Ctrl-C stops cleanly")
         sched.serve_forever(scheduler)

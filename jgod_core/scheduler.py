@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -64,6 +65,19 @@ class RunLog:
             return [dict(r._mapping) for r in result]
 
 
+@dataclass
+class ServeContext:
+    """What the one ``jgod serve`` of a process shares with its phase jobs (they run in the
+    scheduler's threads and are stored by name, so they cannot be handed objects): the stop
+    request set on SIGTERM, and the Prometheus metrics the live loop fills."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    metrics: Any = None
+
+
+SERVICE = ServeContext()
+
+
 def run_phase(pipeline_path: str, phase: str, store_url: str, out_root: str) -> str:
     """The job body (module-level so the persistent store can name it). Skips non-trading days."""
     from jgod_core.validate import load_pipeline
@@ -75,13 +89,18 @@ def run_phase(pipeline_path: str, phase: str, store_url: str, out_root: str) -> 
         runs.record(pipeline.config.name, phase, None, "skipped_holiday", f"{today} is not an XTAI session")
         log.info("%s %s: %s is not a trading day; skipped", pipeline.config.name, phase, today)
         return "skipped_holiday"
-    detail = execute_phase(pipeline, Phase(phase), today, Path(out_root))
+    detail = execute_phase(pipeline, Phase(phase), today, Path(out_root), SERVICE.stop, SERVICE.metrics)
     runs.record(pipeline.config.name, phase, None, "ran", detail)
     return "ran"
 
 
-def execute_phase(pipeline: Any, phase: Phase, day: dt.date, out_root: Path) -> str:
-    """Run one phase of ``pipeline`` for ``day`` now; return a one-line summary."""
+def execute_phase(pipeline: Any, phase: Phase, day: dt.date, out_root: Path, stop: threading.Event | None = None,
+                  metrics: Any = None, clock: Any = None) -> str:
+    """Run one phase of ``pipeline`` for ``day`` now; return a one-line summary.
+
+    The intraday phase is the live loop (:mod:`jgod_core.realtime.live`) until the phase's
+    ``end`` (Asia/Taipei) or ``stop``; ``clock`` (a ``LoopClock``) runs it on virtual time.
+    """
     out = out_root / pipeline.config.name / day.isoformat() / phase.value
     if phase is Phase.PRE_MARKET:
         from jgod_core.runner import run_pipeline
@@ -91,9 +110,13 @@ def execute_phase(pipeline: Any, phase: Phase, day: dt.date, out_root: Path) -> 
     if phase is Phase.INTRADAY:
         from jgod_core.realtime.session import IntradaySession, write_outputs
 
-        result = IntradaySession(pipeline).replay(day)
+        end = dt.datetime.combine(day, dt.time.fromisoformat(pipeline.config.phases.intraday.end), _tz())
+        end_ns = int(end.timestamp()) * 1_000_000_000
+        result = IntradaySession(pipeline, metrics).run_live(day, end_ns, stop, clock)
         write_outputs(result, out, day, pipeline)
-        return f"{result.events} events, {len(result.orders)} orders, orders sha256 {result.orders_sha256}"
+        how = "stopped on request" if stop is not None and stop.is_set() else f"ended {end:%H:%M}"
+        return (f"live loop {how}: {result.events} events, {result.decisions} decisions, {len(result.orders)} "
+                f"orders, orders sha256 {result.orders_sha256}")
     intraday = out_root / pipeline.config.name / day.isoformat() / Phase.INTRADAY.value / "summary.json"
     out.mkdir(parents=True, exist_ok=True)
     if intraday.exists():
@@ -151,8 +174,9 @@ def add_jobs(scheduler: Any) -> None:
 
 
 def serve_forever(scheduler: Any, stop: threading.Event | None = None) -> None:
-    """Start, then block until SIGTERM/SIGINT; shut down cleanly (running jobs finish)."""
-    stop = stop or threading.Event()
+    """Start, then block until SIGTERM/SIGINT; shut down cleanly (a running intraday loop sees
+    the same stop request, writes its outputs and returns; then the scheduler stops)."""
+    stop = stop or SERVICE.stop
 
     def handle(signum, frame):  # noqa: ARG001
         log.info("signal %s: shutting down", signum)

@@ -96,7 +96,7 @@ class SeqVerdict(str, enum.Enum):
 
 @dataclass
 class SequenceGuard:
-    """Per-symbol sequence checks of one feed.
+    """Per-symbol sequence checks of one feed (one sequence per symbol and event kind).
 
     ``seq == last + 1`` (or no seq) is accepted; ``seq == last`` is a duplicate and
     ``seq < last`` out of order (both dropped); ``seq > last + 1`` is a gap: the event is
@@ -107,7 +107,7 @@ class SequenceGuard:
     """
 
     contiguous: bool = True
-    last: dict[str, int] = field(default_factory=dict)
+    last: dict[tuple[str, int], int] = field(default_factory=dict)  # (symbol, kind) → last seq
     resyncing: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=lambda: {v.value: 0 for v in SeqVerdict})
 
@@ -122,9 +122,10 @@ class SequenceGuard:
             return SeqVerdict.RESYNCING
         if event.seq < 0:
             return SeqVerdict.ACCEPT
-        last = self.last.get(sym)
+        key = (sym, event.kind)
+        last = self.last.get(key)
         if last is None:
-            self.last[sym] = event.seq
+            self.last[key] = event.seq
             return SeqVerdict.ACCEPT
         if event.seq == last:
             return SeqVerdict.DUPLICATE
@@ -133,19 +134,23 @@ class SequenceGuard:
         if self.contiguous and event.seq > last + 1:
             self.resyncing.add(sym)
             return SeqVerdict.GAP
-        self.last[sym] = event.seq
+        self.last[key] = event.seq
         return SeqVerdict.ACCEPT
+
+    def last_seq(self, symbol: str, kind: int) -> int | None:
+        return self.last.get((symbol, kind))
 
     def mark_resync(self, symbols: Iterable[str]) -> None:
         self.resyncing.update(symbols)
 
-    def anchor(self, symbol: str, seq: int) -> None:
-        """A snapshot at ``seq`` was applied: resume after it."""
+    def anchor(self, symbol: str, seqs: dict[int, int]) -> None:
+        """A snapshot was applied: resume after its ``kind → seq``; other kinds re-anchor on their next event."""
         self.resyncing.discard(symbol)
-        if seq >= 0:
-            self.last[symbol] = seq
-        else:
-            self.last.pop(symbol, None)
+        for key in [k for k in self.last if k[0] == symbol]:
+            del self.last[key]
+        for kind, seq in seqs.items():
+            if seq >= 0:
+                self.last[(symbol, kind)] = seq
 
 
 # -- the session ------------------------------------------------------------------------------
@@ -221,7 +226,17 @@ class FeedSession:
     # -- running --------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Connect, stream, and reconnect on errors until stopped."""
+        """Connect, stream, and reconnect on errors until stopped (or cancelled: then it closes too)."""
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            self._stopping = True
+            if self.state is not ConnectionState.DISCONNECTED:
+                await self._safe_close()
+                self._move(ConnectionState.DISCONNECTED, "stopped")
+            raise
+
+    async def _run(self) -> None:
         while not self._stopping:
             self._move(ConnectionState.CONNECTING)
             try:
@@ -261,11 +276,12 @@ class FeedSession:
     async def _resync(self, symbols: Iterable[str]) -> None:
         for symbol in symbols:
             events = await self.transport.snapshot(symbol)
-            seq = -1
+            seqs: dict[int, int] = {}
             for ev in events:
                 self.sink(ev)
-                seq = max(seq, ev.seq)
-            self.guard.anchor(symbol, seq)
+                seqs[ev.kind] = max(seqs.get(ev.kind, -1), ev.seq)
+            self.guard.anchor(symbol, seqs)
+            seq = max(seqs.values(), default=-1)
             self.history.append(FeedEvent(self._wall(), "resynced", f"{symbol} at seq {seq}"))
             log.info("feed %s: %s resynced from snapshot at seq %s", self.name, symbol, seq)
 
@@ -279,9 +295,9 @@ class FeedSession:
                     self.sink(event)
                 elif verdict is SeqVerdict.GAP:
                     gaps.append(event.symbol)
-                    self.history.append(FeedEvent(self._wall(), "gap", f"{event.symbol} seq {event.seq} after "
-                                                  f"{self.guard.last.get(event.symbol)}"))
+                    last = self.guard.last_seq(event.symbol, event.kind)
+                    self.history.append(FeedEvent(self._wall(), "gap", f"{event.symbol} seq {event.seq} after {last}"))
                     log.warning("feed %s: sequence gap on %s (seq %s after %s); refreshing from snapshot",
-                                self.name, event.symbol, event.seq, self.guard.last.get(event.symbol))
+                                self.name, event.symbol, event.seq, last)
             if gaps:
                 await self._resync(dict.fromkeys(gaps))

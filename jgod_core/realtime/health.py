@@ -32,7 +32,7 @@ class HealthParams(Params):
 class Alert:
     exchange_ns: int
     source: str
-    kind: str  # latency | stale | clock_skew | recovered | gap
+    kind: str  # latency | stale | clock_skew | blocked | recovered
     message: str
 
 
@@ -110,11 +110,15 @@ class HealthMonitor:
         src.latency_alert = over
         return latency_ms
 
-    def block(self, symbol: str, reason: str) -> None:
+    def block(self, symbol: str, reason: str, now_ns: int = 0) -> None:
+        """No new orders for ``symbol`` until :meth:`unblock` (its feed is down or resyncing)."""
+        if self.blocked.get(symbol) != reason:
+            self._alert(now_ns, self.symbol_source.get(symbol, "?"), "blocked", f"{symbol} blocked: {reason}")
         self.blocked[symbol] = reason
 
-    def unblock(self, symbol: str) -> None:
-        self.blocked.pop(symbol, None)
+    def unblock(self, symbol: str, now_ns: int = 0) -> None:
+        if self.blocked.pop(symbol, None) is not None:
+            self._alert(now_ns, self.symbol_source.get(symbol, "?"), "recovered", f"{symbol} unblocked")
 
     def can_trade(self, symbol: str, now_ns: int) -> tuple[bool, str]:
         """Whether ``symbol`` may get a new order at ``now_ns`` (decision clock), and why not."""

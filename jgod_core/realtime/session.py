@@ -21,22 +21,25 @@ import hashlib
 import io
 import json
 import logging
+import asyncio
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from jgod_core.components import ComponentKind, Phase
 from jgod_core.errors import JGodError
+from jgod_core.realtime.clock import LoopClock
 from jgod_core.realtime.events import EventBatch
 from jgod_core.realtime.factors import IntradayFactor, IntradayView
 from jgod_core.realtime.feed import SequenceGuard
 from jgod_core.realtime.health import HealthMonitor
-from jgod_core.realtime.layout import COMPONENTS, F_EXEC_COMPONENTS
+from jgod_core.realtime.layout import F_EXEC_COMPONENTS
 from jgod_core.realtime.metrics import RealtimeMetrics
 from jgod_core.realtime.processor import IntradayProcessor, ProcessorParams
 
@@ -118,105 +121,37 @@ class IntradaySession:
     # -- replay ---------------------------------------------------------------------------------
 
     def replay(self, date: dt.date) -> ReplayResult:
-        batches, symbols, sources, tradable, roles, stale_after, references = [], [], [], set(), {}, {}, {}
-        for feed_name, feed in self.feeds:
-            batch, feed_symbols = feed.events(date)
-            offset = len(symbols)
-            for sym in feed_symbols:
-                if sym in symbols:
-                    raise SessionError(f"symbol {sym!r} is provided by two feeds")
-                symbols.append(sym)
-                sources.append(feed_name)
-                if feed.params.tradable:
-                    tradable.add(sym)
-                if feed.params.role != "none":
-                    roles[feed.params.role] = sym
-                ref = feed.reference_price(date)
-                if ref is not None:
-                    references[sym] = ref
-            stale_after[feed_name] = feed.params.stale_after_seconds
-            batch.symbol += offset
+        batches, feed_symbols = [], []
+        for _, feed in self.feeds:
+            batch, symbols = feed.events(date)
             batches.append(batch)
+            feed_symbols.append(symbols)
+        decider = _Decider(self, date, feed_symbols)
+        for batch, offset in zip(batches, decider.offsets):
+            batch.symbol += offset
         merged = EventBatch.concat(batches).sorted_by_exchange_time()
-        merged, dropped = _drop_bad_sequences(merged, symbols)
-        processor = IntradayProcessor(symbols, self._processor_params(), futures_symbol=roles.get("futures"),
-                                      index_symbol=roles.get("index"), global_symbol=roles.get("global"))
-        health = HealthMonitor(on_latency=self.metrics.observe_latency)
-        for feed_name, feed in self.feeds:
-            health.add_source(feed_name, [s for s, src in zip(symbols, sources) if src == feed_name],
-                              feed.params.stale_after_seconds)
-        why_missing = _why_missing(roles)
+        merged, dropped = _drop_bad_sequences(merged, decider.symbols)
         decision_ns = self.signal.params.decision_seconds * 1_000_000_000
         slot = -(-merged.exchange_ns // decision_ns) * decision_ns  # ceil to the decision grid
         bounds = np.flatnonzero(np.diff(slot)) + 1
         starts = np.concatenate([[0], bounds]) if len(slot) else np.array([], dtype=int)
         ends = np.concatenate([bounds, [len(slot)]]) if len(slot) else np.array([], dtype=int)
-
-        now = {"t": dt.datetime(1970, 1, 1)}
-        risk = self._risk_engine(lambda: now["t"])
-        positions: dict[str, int] = {}
-        last_mark: dict[str, float] = {}
-        pnl_index: list[dt.datetime] = []
-        pnl_values: list[float] = []
-        orders: list[dict] = []
-        fills: list[dict] = []
-        cutoff = dt.time.fromisoformat(self.signal.params.no_new_orders_after)
         for start, end in zip(starts, ends):
-            t_ns = int(slot[start])
-            chunk = merged.take(slice(start, end))
-            tic = time.perf_counter_ns()
-            processor.process(chunk)
-            self._observe(health, chunk, symbols, sources)
-            processing_ns = time.perf_counter_ns() - tic
-            last = end - 1
-            health.on_decision(sources[merged.symbol[last]], int(merged.exchange_ns[last]),
-                               int(merged.receive_ns[last]) + processing_ns)
-            t = pd.Timestamp(t_ns, tz="UTC").tz_convert(TAIPEI).tz_localize(None).to_pydatetime()
-            now["t"] = t
-            prices = processor.last_price()
-            pnl = sum(q * (prices[symbols.index(s)] - last_mark.get(s, prices[symbols.index(s)]))
-                      for s, q in positions.items() if q)
-            for s in positions:
-                last_mark[s] = float(prices[symbols.index(s)])
-            pnl_index.append(t)
-            pnl_values.append(float(pnl))
-            view = IntradayView(tuple(symbols), t_ns, processor.components(), why_missing)
-            score = np.zeros(len(symbols))
-            for _, weight, factor in self.factors:
-                score += weight * factor.compute(view).score[:, 0]
-            context = self._context(t, positions, symbols, prices, pnl_index, pnl_values)
-            self._breaker(risk, context, t, positions, symbols, prices, references, orders, fills)
-            pending = self._pending()
-            for sym in sorted(tradable):
-                i = symbols.index(sym)
-                current = positions.get(sym, 0) + pending.get(sym, 0)
-                target = self.signal.target(float(score[i]), current)
-                if t.time() >= cutoff and abs(target) > abs(current):
-                    target = current
-                if target == current:
-                    continue
-                ok, why = health.can_trade(sym, t_ns)
-                row = self._order_row(date, len(orders), t, sym, target, current, float(score[i]),
-                                      float(prices[i]), references.get(sym))
-                if not ok:
-                    row.update(outcome="blocked", reason=why)
-                    orders.append(row)
-                    self.metrics.orders.labels("blocked").inc()
-                    continue
-                self._submit(risk, context, row, positions, fills, t)
-                orders.append(row)
-        if hasattr(self.broker, "expire_day"):
-            self.broker.expire_day()
-        self.metrics.set_trading_state(risk.state.value)
-        for a in health.alerts:
-            self.metrics.alerts.labels(a.kind).inc()
-        orders_df = pd.DataFrame(orders, columns=list(ORDER_COLUMNS))
-        fills_df = pd.DataFrame(fills)
-        sha = hashlib.sha256(orders_csv_bytes(orders_df)).hexdigest()
-        missing = {}
-        for _, _, factor in self.factors:
-            missing.update(factor.compute(IntradayView(tuple(symbols), 0, processor.components(), why_missing)).missing)
-        return ReplayResult(orders_df, fills_df, len(starts), len(merged), dropped, health.alerts, sha, missing)
+            decider.decide(merged.take(slice(start, end)), int(slot[start]))
+        return decider.finish(dropped)
+
+    def run_live(self, date: dt.date, end_ns: int, stop: threading.Event | None = None,
+                 clock: LoopClock | None = None) -> ReplayResult:
+        """The live loop until ``end_ns`` (epoch) or ``stop``; on the wall clock unless ``clock`` is given."""
+        from jgod_core.realtime.live import LiveLoop
+
+        if clock is not None:
+            return clock.loop.run_until_complete(LiveLoop(self, date, end_ns, clock, stop).run())
+
+        async def main() -> ReplayResult:
+            return await LiveLoop(self, date, end_ns, LoopClock.wall(asyncio.get_running_loop()), stop).run()
+
+        return asyncio.run(main())
 
     # -- pieces ---------------------------------------------------------------------------------
 
@@ -326,6 +261,136 @@ class IntradaySession:
             self._record_fills(results, positions, fills, t)
             self.metrics.set_trading_state("HALTED")
             return
+
+
+class _Decider:
+    """The decisions of one session, shared by the replay and the live loop.
+
+    ``decide(chunk, t_ns)`` applies the events stamped in (previous decision, ``t_ns``] and takes
+    the decision of grid time ``t_ns``: processor → health → factors → signal → breaker → risk
+    gate → broker. It reads nothing stamped after ``t_ns``.
+    """
+
+    def __init__(self, session: IntradaySession, date: dt.date, feed_symbols: list[list[str]]) -> None:
+        self.session = session
+        self.date = date
+        self.symbols: list[str] = []
+        self.sources: list[str] = []
+        self.offsets: list[int] = []
+        self.tradable: set[str] = set()
+        roles: dict[str, str] = {}
+        self.references: dict[str, float] = {}
+        for (feed_name, feed), symbols in zip(session.feeds, feed_symbols):
+            self.offsets.append(len(self.symbols))
+            for sym in symbols:
+                if sym in self.symbols:
+                    raise SessionError(f"symbol {sym!r} is provided by two feeds")
+                self.symbols.append(sym)
+                self.sources.append(feed_name)
+                if feed.params.tradable:
+                    self.tradable.add(sym)
+                if feed.params.role != "none":
+                    roles[feed.params.role] = sym
+                ref = feed.reference_price(date) if hasattr(feed, "reference_price") else None
+                if ref is not None:
+                    self.references[sym] = ref
+        self.index = {s: i for i, s in enumerate(self.symbols)}
+        self.processor = IntradayProcessor(self.symbols, session._processor_params(),
+                                           futures_symbol=roles.get("futures"), index_symbol=roles.get("index"),
+                                           global_symbol=roles.get("global"))
+        self.health = HealthMonitor(on_latency=session.metrics.observe_latency)
+        for (feed_name, feed), symbols in zip(session.feeds, feed_symbols):
+            self.health.add_source(feed_name, list(symbols), feed.params.stale_after_seconds)
+        self.why_missing = _why_missing(roles)
+        self.now = dt.datetime(1970, 1, 1)
+        self.risk = session._risk_engine(lambda: self.now)
+        self.positions: dict[str, int] = {}
+        self.last_mark: dict[str, float] = {}
+        self.pnl_index: list[dt.datetime] = []
+        self.pnl_values: list[float] = []
+        self.orders: list[dict] = []
+        self.fills: list[dict] = []
+        self.cutoff = dt.time.fromisoformat(session.signal.params.no_new_orders_after)
+        self.decisions = 0
+        self.events = 0
+        self._alerts_counted = 0
+
+    def decide(self, chunk: EventBatch, t_ns: int, clock_ns: Callable[[], int] | None = None) -> None:
+        """Apply ``chunk`` and decide at grid time ``t_ns``; ``clock_ns`` gives the decision time
+        for the latency (default: the last event's receive time + the processing time)."""
+        s, symbols, health, processor = self.session, self.symbols, self.health, self.processor
+        tic = time.perf_counter_ns()
+        processor.process(chunk)
+        s._observe(health, chunk, symbols, self.sources)
+        last = len(chunk) - 1
+        decided = clock_ns() if clock_ns is not None else \
+            int(chunk.receive_ns[last]) + time.perf_counter_ns() - tic
+        health.on_decision(self.sources[chunk.symbol[last]], int(chunk.exchange_ns[last]), decided)
+        self.decisions += 1
+        self.events += len(chunk)
+        t = pd.Timestamp(t_ns, tz="UTC").tz_convert(TAIPEI).tz_localize(None).to_pydatetime()
+        self.now = t
+        prices = processor.last_price()
+        idx = self.index
+        pnl = sum(q * (prices[idx[sym]] - self.last_mark.get(sym, prices[idx[sym]]))
+                  for sym, q in self.positions.items() if q)
+        for sym in self.positions:
+            self.last_mark[sym] = float(prices[idx[sym]])
+        self.pnl_index.append(t)
+        self.pnl_values.append(float(pnl))
+        view = IntradayView(tuple(symbols), t_ns, processor.components(), self.why_missing)
+        score = np.zeros(len(symbols))
+        for _, weight, factor in s.factors:
+            score += weight * factor.compute(view).score[:, 0]
+        context = s._context(t, self.positions, symbols, prices, self.pnl_index, self.pnl_values)
+        s._breaker(self.risk, context, t, self.positions, symbols, prices, self.references, self.orders, self.fills)
+        pending = s._pending()
+        for sym in sorted(self.tradable):
+            i = idx[sym]
+            current = self.positions.get(sym, 0) + pending.get(sym, 0)
+            target = s.signal.target(float(score[i]), current)
+            if t.time() >= self.cutoff and abs(target) > abs(current):
+                target = current
+            if target == current:
+                continue
+            ok, why = health.can_trade(sym, t_ns)
+            row = s._order_row(self.date, len(self.orders), t, sym, target, current, float(score[i]),
+                               float(prices[i]), self.references.get(sym))
+            if not ok:
+                row.update(outcome="blocked", reason=why)
+                self.orders.append(row)
+                s.metrics.orders.labels("blocked").inc()
+                continue
+            s._submit(self.risk, context, row, self.positions, self.fills, t)
+            self.orders.append(row)
+        s.metrics.set_trading_state(self.risk.state.value)
+        self._count_alerts()
+
+    def check_health(self, t_ns: int) -> None:
+        """A decision time without events: no decision, but stale symbols are noticed (and alerted)."""
+        for sym in sorted(self.tradable):
+            self.health.can_trade(sym, t_ns)
+        self._count_alerts()
+
+    def _count_alerts(self) -> None:
+        for a in self.health.alerts[self._alerts_counted:]:
+            self.session.metrics.alerts.labels(a.kind).inc()
+        self._alerts_counted = len(self.health.alerts)
+
+    def finish(self, dropped: dict[str, int]) -> ReplayResult:
+        """End of session: expire working orders; the result with its order-list hash."""
+        s = self.session
+        if hasattr(s.broker, "expire_day"):
+            s.broker.expire_day()
+        orders_df = pd.DataFrame(self.orders, columns=list(ORDER_COLUMNS))
+        fills_df = pd.DataFrame(self.fills)
+        sha = hashlib.sha256(orders_csv_bytes(orders_df)).hexdigest()
+        missing: dict[str, str] = {}
+        view = IntradayView(tuple(self.symbols), 0, self.processor.components(), self.why_missing)
+        for _, _, factor in s.factors:
+            missing.update(factor.compute(view).missing)
+        return ReplayResult(orders_df, fills_df, self.decisions, self.events, dropped, self.health.alerts, sha,
+                            missing)
 
 
 _KIND = {1: "trade", 2: "book", 3: "bar", 4: "index"}

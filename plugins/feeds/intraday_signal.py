@@ -17,6 +17,9 @@ class IntradaySignalParams(Params):
                                                                   "many ticks (marketable limit).")
     tick_size: float = Field(1.0, gt=0, le=100, description="Price increment of the traded instrument "
                                                            "(TX: 1 index point).")
+    decision_settle_ms: float = Field(50.0, ge=0, le=10_000, description="Live loop: the decision of grid time t "
+                                                                        "runs at t + this, so events stamped up to t "
+                                                                        "still in transit are included.")
     no_new_orders_after: str = Field("13:25", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
                                      description="No new positions after this time, Asia/Taipei (closing call).")
 

@@ -102,8 +102,9 @@ class PolygonFeed(Feed):
     def symbols(self) -> list[str]:
         return [s.split(".", 1)[-1] for s in self.params.subscriptions]
 
-    def transport(self, clock_ns) -> PolygonTransport:
-        return PolygonTransport(self.params, clock_ns)
+    def transport(self, clock, day=None, source: str = "polygon") -> PolygonTransport:
+        """The live transport; events are stamped with ``clock.now_ns()`` on receipt."""
+        return PolygonTransport(self.params, clock.now_ns)
 
     @staticmethod
     def decode(message: list[MarketEvent]) -> list[MarketEvent]:

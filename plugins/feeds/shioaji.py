@@ -133,8 +133,9 @@ class ShioajiFeed(Feed):
     def symbols(self) -> list[str]:
         return list(self.params.stocks) + list(self.params.futures)
 
-    def transport(self, clock_ns) -> ShioajiTransport:
-        return ShioajiTransport(self.params, clock_ns)
+    def transport(self, clock, day=None, source: str = "shioaji") -> ShioajiTransport:
+        """The live transport; events are stamped with ``clock.now_ns()`` on receipt."""
+        return ShioajiTransport(self.params, clock.now_ns)
 
     @staticmethod
     def decode(message: list[MarketEvent]) -> list[MarketEvent]:
