@@ -63,13 +63,20 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def equity_figure(equity: pd.DataFrame) -> str:
-    """Equity curve (NT$) above its drawdown."""
+def equity_figure(equity: pd.DataFrame, benchmark: pd.Series | None = None) -> str:
+    """Equity curve (NT$) above its drawdown; ``benchmark`` (an index level series) rebased to
+    the starting equity for comparison."""
     if equity.empty:
         return '<p class="note">no backtest configured</p>'
     curve = equity.set_index("date")["equity"]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    top.plot(curve.index, curve.to_numpy() / 1e6, color="#1f5fa8")
+    top.plot(curve.index, curve.to_numpy() / 1e6, color="#1f5fa8", label="strategy")
+    if benchmark is not None:
+        aligned = benchmark.reindex(curve.index).ffill().dropna()
+        if not aligned.empty:
+            rebased = aligned / aligned.iloc[0] * curve.loc[aligned.index[0]]
+            top.plot(rebased.index, rebased.to_numpy() / 1e6, color="#888", lw=1, label=f"{benchmark.name} (rebased)")
+            top.legend(loc="upper left", fontsize=8)
     top.set_ylabel("equity, NT$ million")
     top.grid(alpha=0.3)
     dd = drawdown_series(curve)
@@ -138,6 +145,14 @@ def radar_figure(standardized: dict[str, np.ndarray], score: np.ndarray, symbols
     return _png(fig)
 
 
+def _benchmark(panel) -> pd.Series | None:
+    """TAIEX price index on the panel's dates, when loaded (dividends not included, like the run)."""
+    if "taiex_close" not in panel.series:
+        return None
+    index = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))
+    return pd.Series(panel.series["taiex_close"], index=index, name="TAIEX price index")
+
+
 def render_report(result: "RunResult", combo: "Combination", run_slice: slice) -> str:
     """The report of a run as one HTML string."""
     s = result.summary
@@ -155,7 +170,7 @@ def render_report(result: "RunResult", combo: "Combination", run_slice: slice) -
         parts.append(f"<div class='warn'>{html.escape(w)}</div>")
     parts.append("<h2>Metrics</h2>")
     parts.append(_table([[k, v] for k, v in result.metrics.items()], ["metric", "value"]))
-    parts.append("<h2>Equity and drawdown</h2>" + equity_figure(result.equity))
+    parts.append("<h2>Equity and drawdown</h2>" + equity_figure(result.equity, _benchmark(result.panel)))
     parts.append("<h2>Information coefficients</h2>")
     rows = [[name, st.get("weight"), st.get("ic_mean"), st.get("ic_t_stat"), st.get("rank_ic_mean"),
              st.get("rank_ic_t_stat"), st.get("dates")] for name, st in s["factors"].items()]
