@@ -130,6 +130,7 @@ class _Slot:
     phase: Phase | None = None
     named: bool = False
     weight: Any = None
+    enabled: bool = True  # a disabled step is still checked (a typo must not hide), never assembled
 
     @property
     def plugin_loc(self) -> Loc:
@@ -155,11 +156,11 @@ def _slots(data: dict) -> Iterable[_Slot]:
         phase_section = phases.get(phase.value) if isinstance(phases, dict) else None
         steps = phase_section.get("steps", []) if isinstance(phase_section, dict) else []
         for i, step in enumerate(steps if isinstance(steps, list) else []):
-            if not isinstance(step, dict) or not isinstance(step.get("plugin"), str) or step.get("enabled") is False:
+            if not isinstance(step, dict) or not isinstance(step.get("plugin"), str):
                 continue
             name = step.get("name") if isinstance(step.get("name"), str) else step["plugin"]
             yield _Slot(("phases", phase.value, "steps", i), name, step["plugin"], step.get("params", {}),
-                        PHASE_STEP_KINDS, phase, "name" in step, step.get("weight"))
+                        PHASE_STEP_KINDS, phase, "name" in step, step.get("weight"), step.get("enabled") is not False)
     if (slot := _ref_slot(("backtest",), data.get("backtest"), (ComponentKind.BACKTESTER,), "backtest")):
         yield slot
     risk = data.get("risk", {})
@@ -205,7 +206,7 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
         params_loc = loc + ("params",)
         if not isinstance(params, dict):
             continue  # the structural pass reports it
-        if phase is not None:
+        if phase is not None and slot.enabled:
             if name in seen_names:
                 diags.append(_diag(doc, loc + (("name",) if slot.named else ("plugin",)), "duplicate-step",
                                    f"step name {name!r} is used twice (first at {dotted(seen_names[name])})",
@@ -231,7 +232,7 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
                                f"unknown {_kinds_text(kinds)} {plugin!r}", hint))
             continue
         entry = entries[0]
-        if phase is not None and entry.kind == ComponentKind.FACTOR:
+        if phase is not None and entry.kind == ComponentKind.FACTOR and slot.enabled:
             factor_names.add(name)
         try:
             validated = entry.params_model.model_validate(params)
@@ -259,6 +260,8 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
                 continue
             if entry.kind == ComponentKind.FACTOR and weight is None:
                 weight = 1.0
+            if not slot.enabled:
+                continue
             warmup = cls.warmup_days(validated)
             if warmup > lookback_days:
                 diags.append(_diag(doc, plugin_loc, "warmup", severity="warning",
@@ -268,8 +271,7 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
                                    hint=f"set data.lookback_days: {warmup}"))
             steps.append(Step(name, dotted(loc), phase, entry, validated, weight))
         else:
-            slot = "data.source" if loc == ("data",) else dotted(loc)
-            steps.append(Step(name, slot, None, entry, validated, None))
+            steps.append(Step(name, "data.source" if loc == ("data",) else dotted(loc), None, entry, validated, None))
 
     return steps, diags, factor_names
 
