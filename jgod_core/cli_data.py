@@ -66,10 +66,19 @@ def status(
         table.add_column(col, justify=justify)
     for s in lines:
         shown = ", ".join(str(d) for d in s.gap_days[:3]) + (" …" if len(s.gap_days) > 3 else "")
-        table.add_row(s.dataset, s.key, f"{s.rows:,}", str(s.first or "-"), str(s.last or "-"),
+        table.add_row(s.dataset, s.key, f"{s.rows:,}", _when(s.first), _when(s.last),
                       "-" if s.gaps is None else str(s.gaps), shown,
                       s.last_update.strftime("%Y-%m-%d %H:%M:%S") if s.last_update else "-")
     console.print(table)
+
+
+def _when(value) -> str:
+    """A date as ISO; an intraday event time (UTC) to the millisecond with a Z."""
+    if value is None:
+        return "-"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    return str(value)
 
 
 @data_app.command("fetch")

@@ -1,5 +1,8 @@
 """What the store holds: per dataset and key (symbol / instrument), rows, first and last date,
-gaps against the XTAI trading calendar (Taiwan-dated data only) and the last update time."""
+gaps against the XTAI trading calendar (Taiwan-dated data only) and the last update time.
+
+Intraday Parquet datasets (``intraday_ticks`` / ``intraday_books`` / ``intraday_bbo``) show their
+first and last event time (UTC) instead of dates."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from jgod_core.calendar import trading_days
 from jgod_core.storage import models
 
 TAIWAN_INSTRUMENTS = frozenset({"taiex", "tx", "cdf"})
+_EPOCH = dt.datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,11 @@ def data_status(store, with_gaps: bool = True) -> list[DatasetStatus]:
         for row in _grouped(store, table, keys, date_column).itertuples(index=False):
             key = " ".join(str(getattr(row, k)) for k in keys)
             out.append(DatasetStatus(name, key, row.rows, row.first, row.last, None, (), row.last_update))
+    for part in store.intraday.status():
+        first, last = (None if ns is None else _EPOCH + dt.timedelta(microseconds=ns // 1000)
+                       for ns in (part.first_ns, part.last_ns))
+        out.append(DatasetStatus(f"intraday_{part.kind}", part.instrument, part.rows, first, last, None, (),
+                                 part.last_update))
     master = _grouped(store, models.Security, ["market"], "listed_on")
     for row in master.itertuples(index=False):
         out.append(DatasetStatus("security_master", str(row.market), row.rows, row.first, row.last, None, (),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -76,11 +77,46 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     raise StoreError(f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://")
 
 
-class Store:
-    """Access to the J-GOD database: transactions, bulk upserts and point-in-time readers."""
+def intraday_root(engine: Engine, schema: str | None = None) -> Path:
+    """Directory of the Parquet intraday store that belongs to the database of ``engine``.
 
-    def __init__(self, engine: Engine) -> None:
+    SQLite file ``<dir>/<name>.sqlite`` → ``<dir>/<name>.intraday/`` (beside it); any other
+    database → ``<data dir>/intraday/<backend>_<host>_<port>_<database>_<schema>/``, so two
+    databases (or PostgreSQL schemas) never share tick files.
+    """
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            db = Path(url.database).expanduser()
+            return db.parent / f"{db.stem}.intraday"
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix="jgod-intraday-"))  # an in-memory database gets throw-away files
+    parts = [url.get_backend_name(), url.host or "local", str(url.port or ""), url.database or "", schema or "public"]
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", "_".join(parts))
+    return data_dir() / "intraday" / slug
+
+
+class Store:
+    """Access to the J-GOD database: transactions, bulk upserts and point-in-time readers.
+
+    Intraday ticks and books live in :attr:`intraday`, a Parquet store beside the database.
+    """
+
+    def __init__(self, engine: Engine, schema: str | None = None, intraday_dir: Path | None = None) -> None:
         self.engine = engine
+        self.schema = schema
+        self._intraday_dir = Path(intraday_dir) if intraday_dir is not None else None
+        self._intraday = None
+
+    @property
+    def intraday(self):
+        """The :class:`~jgod_core.storage.intraday.IntradayStore` of this database."""
+        if self._intraday is None:
+            from jgod_core.storage.intraday import IntradayStore
+
+            self._intraday = IntradayStore(self._intraday_dir or intraday_root(self.engine, self.schema))
+        return self._intraday
 
     @property
     def url(self) -> str:
@@ -215,8 +251,12 @@ def _window(query, date_col, available_col, start, end, as_of):
     return query
 
 
-def open_store(url: str | None = None, *, schema: str | None = None, upgrade: bool = True) -> Store:
-    """Open (creating on first use) the store at ``url`` and upgrade its schema to the newest revision."""
+def open_store(url: str | None = None, *, schema: str | None = None, upgrade: bool = True,
+               intraday_dir: Path | None = None) -> Store:
+    """Open (creating on first use) the store at ``url`` and upgrade its schema to the newest revision.
+
+    ``intraday_dir`` overrides where the Parquet intraday files go (default: :func:`intraday_root`).
+    """
     engine = make_engine(url or default_url(), schema=schema)
     if upgrade:
         try:
@@ -224,4 +264,4 @@ def open_store(url: str | None = None, *, schema: str | None = None, upgrade: bo
                 migrate.upgrade(engine)
         except OperationalError as exc:
             raise StoreError(f"cannot open the store at {engine.url.render_as_string(hide_password=True)}: {exc.orig}") from None
-    return Store(engine)
+    return Store(engine, schema=schema, intraday_dir=intraday_dir)

@@ -4,7 +4,8 @@
 securities' raw daily bars 2015–2025 (15 halted rows kept as halts), TAIEX, TAIFEX TX and CDF
 near-month daily bars (both sessions; TX final-settlement days get the official final
 settlement price), VIX, S&P 500, Nasdaq-100, ES and NQ futures, USD/TWD, TSMC monthly revenue
-and TX one-minute bars. Every row is stamped with its publication time
+and TX one-minute bars into the database; the TAIFEX TX tick excerpt and the Binance BTCUSDT
+5-level book, trades and best bid/offer recording into the Parquet intraday store. Every row is stamped with its publication time
 (:mod:`jgod_core.data.timing`). The whole load is one transaction and is idempotent.
 """
 
@@ -223,27 +224,71 @@ DATASETS: tuple[SampleDataset, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class IntradaySample:
+    """One recording of the sample written to the Parquet intraday store (``kind``: ticks | books | bbo)."""
+
+    name: str
+    kind: str
+    read: Callable[[], pd.DataFrame]
+
+
+def _tx_ticks() -> pd.DataFrame:
+    from jgod_plugins.data import recordings
+
+    return recordings.read_tx_tick_excerpt(raw=True)
+
+
+def _binance(reader: str) -> Callable[[], pd.DataFrame]:
+    def read() -> pd.DataFrame:
+        from jgod_plugins.data import recordings
+
+        return getattr(recordings, reader)()
+
+    return read
+
+
+INTRADAY_DATASETS: tuple[IntradaySample, ...] = (
+    IntradaySample("taifex_ticks", "ticks", _tx_ticks),
+    IntradaySample("binance_trades", "ticks", _binance("read_binance_trades")),
+    IntradaySample("binance_books", "books", _binance("read_binance_books")),
+    IntradaySample("binance_bbo", "bbo", _binance("read_binance_bbo")),
+)
+
+
 def load_sample_into(store, progress: bool = True) -> dict[str, int]:
     """Read every sample file, then write them all in one transaction; rows written per dataset.
 
-    Files are parsed before the transaction opens, so a malformed file changes nothing.
+    Files are parsed before the transaction opens, so a malformed file changes nothing. The
+    intraday recordings go to the Parquet store, staged inside the database transaction and
+    renamed into place only after it committed.
     """
     from rich.progress import Progress
 
     now = timing.utc_now()
     written: dict[str, int] = {}
     with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("reading sample", total=len(DATASETS) * 2)
+        task = bar.add_task("reading sample", total=(len(DATASETS) + len(INTRADAY_DATASETS)) * 2)
         frames = {}
         for ds in DATASETS:
             bar.update(task, description=f"reading {ds.name}")
             frames[ds.name] = ds.read(now)
             bar.advance(task)
-        with store.transaction() as conn:
+        recordings = {}
+        for rec in INTRADAY_DATASETS:
+            bar.update(task, description=f"reading {rec.name}")
+            recordings[rec.name] = rec.read()
+            bar.advance(task)
+        with store.intraday.transaction() as intraday, store.transaction() as conn:
             for ds in DATASETS:
                 bar.update(task, description=f"writing {ds.name} ({len(frames[ds.name]):,} rows)")
                 written[ds.name] = store.upsert(ds.table, frames[ds.name], conn=conn)
                 store.record_load(conn, SOURCE, ds.name, written[ds.name], now)
+                bar.advance(task)
+            for rec in INTRADAY_DATASETS:
+                bar.update(task, description=f"writing {rec.name} ({len(recordings[rec.name]):,} rows)")
+                written[rec.name] = intraday.write(rec.kind, recordings[rec.name])
+                store.record_load(conn, SOURCE, rec.name, written[rec.name], now)
                 bar.advance(task)
     return written
 
@@ -265,6 +310,7 @@ class SampleDataSource(DataSource[SampleParams]):
     provides = frozenset({
         DataKind.DAILY_BARS, DataKind.INDEX_DAILY, DataKind.FUTURES_DAILY, DataKind.US_MARKET_DAILY,
         DataKind.FX_DAILY, DataKind.SECURITY_MASTER, DataKind.FUNDAMENTALS, DataKind.INTRADAY_BARS,
+        DataKind.INTRADAY_TICKS, DataKind.ORDER_BOOK_5,
     })
     phases = frozenset({Phase.PRE_MARKET, Phase.POST_MARKET})
 
