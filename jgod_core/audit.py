@@ -24,7 +24,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from jgod_core.storage.models import AuditRecord
 
@@ -148,18 +148,21 @@ class AuditLog:
         self._table = AuditRecord.__table__
 
     def append(self, kind: str, payload: Any, ts: dt.datetime | None = None, model_version: str | None = None,
-               is_real_trade: bool | None = None) -> AuditEntry:
+               is_real_trade: bool | None = None, conn: Connection | None = None) -> AuditEntry:
+        """Append one record; inside ``conn``'s transaction when given (committed with the caller's rows)."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.append(kind, payload, ts, model_version, is_real_trade, own)
         t = self._table
         ts = (ts or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
         version = self.model_version if model_version is None else model_version
         real = self.is_real_trade if is_real_trade is None else is_real_trade
-        with self.engine.begin() as conn:
-            last = conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)).first()
-            seq, prev = (1, GENESIS_HASH) if last is None else (int(last.seq) + 1, last.hash)
-            payload_json = canonical_json(payload)
-            h = record_hash(seq, ts, kind, payload_json, version, real, prev)
-            conn.execute(insert(t).values(seq=seq, ts=ts, kind=kind, payload_json=payload_json,
-                                          model_version=version, is_real_trade=real, prev_hash=prev, hash=h))
+        last = conn.execute(select(t.c.seq, t.c.hash).order_by(t.c.seq.desc()).limit(1)).first()
+        seq, prev = (1, GENESIS_HASH) if last is None else (int(last.seq) + 1, last.hash)
+        payload_json = canonical_json(payload)
+        h = record_hash(seq, ts, kind, payload_json, version, real, prev)
+        conn.execute(insert(t).values(seq=seq, ts=ts, kind=kind, payload_json=payload_json,
+                                      model_version=version, is_real_trade=real, prev_hash=prev, hash=h))
         return AuditEntry(seq, ts, kind, payload_json, version, real, prev, h)
 
     def entries(self) -> list[AuditEntry]:

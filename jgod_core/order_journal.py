@@ -32,14 +32,15 @@ class OrderJournal:
         self._fills = FillRecord.__table__
         self.status: dict[str, OrderStatus] = {}
 
-    def _write(self, *statements) -> None:
-        """Execute ``statements`` in one durable commit (SQLite: synchronous=FULL for this connection)."""
+    def _write(self, statement, audit_kind: str, audit_payload: dict, ts: dt.datetime) -> None:
+        """The journal row and its audit record in one durable commit (SQLite: synchronous=FULL)."""
         with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA synchronous=FULL")
                 conn.commit()
-            for statement in statements:
-                conn.execute(statement)
+            conn.execute(statement)
+            if self.audit is not None:
+                self.audit.append(audit_kind, audit_payload, ts=ts, conn=conn)
             conn.commit()
 
     def record(self, order: Order, status: OrderStatus, ts: dt.datetime, note: str = "") -> None:
@@ -54,22 +55,19 @@ class OrderJournal:
         payload = {"reason": order.reason, "note": note, "reference_price": str(order.reference_price),
                    "is_etf": bool(order.is_etf), "time_in_force": order.time_in_force.value,
                    "slice_index": getattr(order, "slice_index", None)}
+        event = {"client_order_id": cid, "symbol": order.symbol, "side": order.side.value,
+                 "quantity": order.quantity, "limit_price": str(order.limit_price), "status": status.value, "note": note}
         if previous is None:
             self._write(insert(self._orders).values(
                 order_id=cid, parent_order_id=getattr(order, "parent_id", None) or None, ts=ts,
                 symbol=order.symbol, side=order.side.value, quantity=order.quantity,
                 price=float(order.limit_price), order_type="LMT", status=status.value, broker=self.broker,
                 model_version=self.model_version, is_real_trade=self.is_real_trade,
-                payload_json=json.dumps(payload, ensure_ascii=False), updated_at=ts))
+                payload_json=json.dumps(payload, ensure_ascii=False), updated_at=ts), "order_event", event, ts)
         else:
             self._write(update(self._orders).where(self._orders.c.order_id == cid)
-                        .values(status=status.value, quantity=order.quantity, updated_at=ts))
+                        .values(status=status.value, quantity=order.quantity, updated_at=ts), "order_event", event, ts)
         self.status[cid] = status
-        if self.audit is not None:
-            self.audit.append("order_event", {"client_order_id": cid, "symbol": order.symbol,
-                                              "side": order.side.value, "quantity": order.quantity,
-                                              "limit_price": str(order.limit_price), "status": status.value,
-                                              "note": note}, ts=ts)
 
     def record_fill(self, fill: Fill, ts: dt.datetime) -> None:
         ts = (fill.ts or ts).replace(tzinfo=None)
@@ -77,12 +75,10 @@ class OrderJournal:
             fill_id=fill.fill_id, order_id=fill.client_order_id, ts=ts, symbol=fill.symbol,
             side=fill.side.value, quantity=fill.quantity, price=float(fill.price), fee=fill.commission,
             tax=fill.tax, model_version=self.model_version, is_real_trade=self.is_real_trade,
-            payload_json=json.dumps({"basis": fill.basis})))
-        if self.audit is not None:
-            self.audit.append("fill", {"fill_id": fill.fill_id, "client_order_id": fill.client_order_id,
-                                       "symbol": fill.symbol, "side": fill.side.value, "quantity": fill.quantity,
-                                       "price": str(fill.price), "commission": fill.commission, "tax": fill.tax,
-                                       "basis": fill.basis}, ts=ts)
+            payload_json=json.dumps({"basis": fill.basis})), "fill",
+            {"fill_id": fill.fill_id, "client_order_id": fill.client_order_id, "symbol": fill.symbol,
+             "side": fill.side.value, "quantity": fill.quantity, "price": str(fill.price),
+             "commission": fill.commission, "tax": fill.tax, "basis": fill.basis}, ts)
 
     def _load_status(self, cid: str) -> OrderStatus | None:
         with self.engine.connect() as conn:
