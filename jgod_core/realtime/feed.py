@@ -109,6 +109,7 @@ class SequenceGuard:
     contiguous: bool = True
     last: dict[tuple[str, int], int] = field(default_factory=dict)  # (symbol, kind) → last seq
     resyncing: set[str] = field(default_factory=set)
+    reanchor: set[tuple[str, int]] = field(default_factory=set)  # next seq > last is accepted without gap check
     counts: dict[str, int] = field(default_factory=lambda: {v.value: 0 for v in SeqVerdict})
 
     def check(self, event: MarketEvent) -> SeqVerdict:
@@ -131,7 +132,9 @@ class SequenceGuard:
             return SeqVerdict.DUPLICATE
         if event.seq < last:
             return SeqVerdict.OUT_OF_ORDER
-        if self.contiguous and event.seq > last + 1:
+        if key in self.reanchor:
+            self.reanchor.discard(key)
+        elif self.contiguous and event.seq > last + 1:
             self.resyncing.add(sym)
             return SeqVerdict.GAP
         self.last[key] = event.seq
@@ -144,13 +147,16 @@ class SequenceGuard:
         self.resyncing.update(symbols)
 
     def anchor(self, symbol: str, seqs: dict[int, int]) -> None:
-        """A snapshot was applied: resume after its ``kind → seq``; other kinds re-anchor on their next event."""
+        """A snapshot was applied: resume after its ``kind → seq``. A kind it does not cover
+        re-anchors on its next event newer than the last one seen (older ones stay duplicates)."""
         self.resyncing.discard(symbol)
         for key in [k for k in self.last if k[0] == symbol]:
-            del self.last[key]
+            if seqs.get(key[1], -1) < 0:
+                self.reanchor.add(key)
         for kind, seq in seqs.items():
             if seq >= 0:
                 self.last[(symbol, kind)] = seq
+                self.reanchor.discard((symbol, kind))
 
 
 # -- the session ------------------------------------------------------------------------------

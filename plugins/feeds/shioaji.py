@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 from decimal import Decimal
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from pydantic import Field
 
 from jgod_core import DataKind, Feed, Params
 from jgod_core.errors import SecretError
 from jgod_core.realtime.events import MarketEvent
-from jgod_core.realtime.layout import BOOK, TRADE
+from jgod_core.realtime.layout import BOOK, INDEX, TRADE
 
-_NS = 1_000_000_000
 
 
 class ShioajiFeedParams(Params):
@@ -29,28 +28,85 @@ class ShioajiFeedParams(Params):
                                                                                     "first futures code.")
 
 
-def _ns(value: Any) -> int:
-    """A Shioaji datetime (naive, Asia/Taipei) as epoch ns."""
+STOCK_LOT = 1000  # shares per board lot: board-lot stock ticks and books count lots
+
+
+def _get(message: Any, name: str, default: Any = None) -> Any:
+    """A field of a shioaji object (attribute) or of its JSON / ``to_dict`` form (key)."""
+    if isinstance(message, Mapping):
+        return message.get(name, default)
+    return getattr(message, name, default)
+
+
+def _exchange_ns(message: Any) -> int:
+    """The exchange time (naive Asia/Taipei in shioaji) as epoch ns; objects carry ``datetime``,
+    the JSON payloads ``date`` + ``time``."""
     import pandas as pd
 
-    return int(pd.Timestamp(value).tz_localize("Asia/Taipei").value)
+    stamp = _get(message, "datetime")
+    if stamp is None:
+        stamp = f"{_get(message, 'date')} {_get(message, 'time')}"
+    return int(pd.Timestamp(stamp).tz_localize("Asia/Taipei").value)
 
 
-def decode_tick(exchange: Any, tick: Any, receive_ns: int) -> list[MarketEvent]:
-    """A ``TickSTKv1`` / ``TickFOPv1`` → one trade (tick_type 1 = buy aggressor, 2 = sell)."""
-    side = {1: 1, 2: -1}.get(int(getattr(tick, "tick_type", 0) or 0), 0)
-    return [MarketEvent("shioaji", str(tick.code), TRADE, _ns(tick.datetime), receive_ns,
-                        price=float(Decimal(str(tick.close))), size=float(tick.volume), side=side)]
+def _is_stock(message: Any) -> bool:
+    """Stock messages (TickSTKv1, BidAskSTKv1) carry ``intraday_odd``; futures/options ones do not."""
+    return _get(message, "intraday_odd") is not None
 
 
-def decode_bidask(exchange: Any, bidask: Any, receive_ns: int) -> list[MarketEvent]:
-    """A ``BidAskSTKv1`` / ``BidAskFOPv1`` → one 5-level book (prices may be decimal strings)."""
-    def five(values: Sequence[Any]) -> list[float]:
-        out = [float(Decimal(str(v))) for v in list(values)[:5]]
+def _skip(message: Any) -> bool:
+    """Trial matching (``simtrade``: indicative prices before the open/close, not trades) and odd-lot
+    messages (another book and unit than the board-lot one this feed trades) are not events."""
+    return bool(_get(message, "simtrade", False)) or bool(_get(message, "intraday_odd", False))
+
+
+def _price(value: Any) -> float:
+    return float(Decimal(str(value)))
+
+
+def decode_tick(tick: Any, receive_ns: int, source: str = "shioaji") -> list[MarketEvent]:
+    """A ``TickSTKv1`` / ``TickFOPv1`` (or its JSON) → one trade.
+
+    ``tick_type`` 1 = buyer-initiated (+1), 2 = seller-initiated (−1), else unknown. Size in
+    shares for stocks (``volume`` counts board lots) and contracts for futures.
+    """
+    if _skip(tick):
+        return []
+    side = {1: 1, 2: -1}.get(int(_get(tick, "tick_type", 0) or 0), 0)
+    size = float(_get(tick, "volume")) * (STOCK_LOT if _is_stock(tick) else 1)
+    return [MarketEvent(source, str(_get(tick, "code")), TRADE, _exchange_ns(tick), receive_ns,
+                        price=_price(_get(tick, "close")), size=size, side=side)]
+
+
+def decode_bidask(bidask: Any, receive_ns: int, source: str = "shioaji") -> list[MarketEvent]:
+    """A ``BidAskSTKv1`` / ``BidAskFOPv1`` (or its JSON) → one 5-level book (sizes as in :func:`decode_tick`)."""
+    if _skip(bidask):
+        return []
+    unit = STOCK_LOT if _is_stock(bidask) else 1
+
+    def five(values: Sequence[Any], scale: float) -> list[float]:
+        out = [_price(v) * scale for v in list(values)[:5]]
         return out + [0.0] * (5 - len(out))
 
-    book = five(bidask.bid_price) + five(bidask.bid_volume) + five(bidask.ask_price) + five(bidask.ask_volume)
-    return [MarketEvent("shioaji", str(bidask.code), BOOK, _ns(bidask.datetime), receive_ns, book=tuple(book))]
+    book = (five(_get(bidask, "bid_price"), 1) + five(_get(bidask, "bid_volume"), unit)
+            + five(_get(bidask, "ask_price"), 1) + five(_get(bidask, "ask_volume"), unit))
+    return [MarketEvent(source, str(_get(bidask, "code")), BOOK, _exchange_ns(bidask), receive_ns, book=tuple(book))]
+
+
+def decode_snapshot(shot: Any, receive_ns: int, source: str = "shioaji") -> list[MarketEvent]:
+    """A ``Snapshot`` (``api.snapshots``) → its last price as a reference event.
+
+    ``Snapshot.ts`` counts nanoseconds of Taipei wall time as if it were UTC (the documented
+    ``ts=1779114600000000000`` is the ``2026-05-18T14:30:00`` of the same snapshot's table form),
+    so the true epoch is 8 hours earlier. A snapshot without a trade (close 0) gives nothing.
+    """
+    import pandas as pd
+
+    close = _price(_get(shot, "close"))
+    if not close > 0:
+        return []
+    exchange_ns = int(pd.Timestamp(int(_get(shot, "ts"))).tz_localize("Asia/Taipei").value)
+    return [MarketEvent(source, str(_get(shot, "code")), INDEX, exchange_ns, receive_ns, price=close)]
 
 
 class ShioajiTransport:
@@ -78,10 +134,10 @@ class ShioajiTransport:
         self.api = sj.Shioaji(simulation=self.params.simulation)
         await asyncio.to_thread(self.api.login, api_key=key, secret_key=secret)
         put = self._put
-        self.api.quote.set_on_tick_stk_v1_callback(lambda ex, t: put(decode_tick(ex, t, self._clock_ns())))
-        self.api.quote.set_on_bidask_stk_v1_callback(lambda ex, b: put(decode_bidask(ex, b, self._clock_ns())))
-        self.api.quote.set_on_tick_fop_v1_callback(lambda ex, t: put(decode_tick(ex, t, self._clock_ns())))
-        self.api.quote.set_on_bidask_fop_v1_callback(lambda ex, b: put(decode_bidask(ex, b, self._clock_ns())))
+        self.api.quote.set_on_tick_stk_v1_callback(lambda _, t: put(decode_tick(t, self._clock_ns())))
+        self.api.quote.set_on_bidask_stk_v1_callback(lambda _, b: put(decode_bidask(b, self._clock_ns())))
+        self.api.quote.set_on_tick_fop_v1_callback(lambda _, t: put(decode_tick(t, self._clock_ns())))
+        self.api.quote.set_on_bidask_fop_v1_callback(lambda _, b: put(decode_bidask(b, self._clock_ns())))
 
     def _put(self, events: list[MarketEvent]) -> None:
         assert self.loop is not None
@@ -107,8 +163,7 @@ class ShioajiTransport:
         """The current snapshot (last price) of ``symbol`` from ``api.snapshots``."""
         shots = await asyncio.to_thread(self.api.snapshots, [self._contract(symbol)])
         now = self._clock_ns()
-        return [MarketEvent("shioaji", symbol, TRADE, int(s.ts), now, price=float(s.close), size=0.0)
-                for s in shots if float(s.close) > 0]
+        return [event for shot in shots for event in decode_snapshot(shot, now)]
 
     async def close(self) -> None:
         if self.api is not None:
