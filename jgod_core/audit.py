@@ -19,12 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from jgod_core.storage.models import AuditRecord
 
@@ -134,6 +137,18 @@ def chain_entries(rows: Sequence[dict[str, Any]], start_hash: str = GENESIS_HASH
     return out
 
 
+def retry_on_conflict(write: Callable[[], Any], attempts: int = 20) -> Any:
+    """Run ``write`` (one whole transaction) again when another writer took the chain's next ``seq``."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.001 * (attempt + 1))
+    return None
+
+
 class AuditLog:
     """The audit chain in the store's ``audit_records`` table (SQLite or PostgreSQL).
 
@@ -146,13 +161,22 @@ class AuditLog:
         self.model_version = model_version
         self.is_real_trade = is_real_trade
         self._table = AuditRecord.__table__
+        self.lock = threading.RLock()
 
     def append(self, kind: str, payload: Any, ts: dt.datetime | None = None, model_version: str | None = None,
                is_real_trade: bool | None = None, conn: Connection | None = None) -> AuditEntry:
-        """Append one record; inside ``conn``'s transaction when given (committed with the caller's rows)."""
+        """Append one record; inside ``conn``'s transaction when given (committed with the caller's rows).
+
+        Another writer (a second thread, or ``jgod halt`` in another process) may take the same
+        ``seq`` first: the primary key refuses the duplicate and the append is retried on the new
+        tail, so the chain stays linear. Callers passing ``conn`` retry their whole transaction
+        (:func:`retry_on_conflict`).
+        """
         if conn is None:
-            with self.engine.begin() as own:
-                return self.append(kind, payload, ts, model_version, is_real_trade, own)
+            def write():
+                with self.lock, self.engine.begin() as own:
+                    return self.append(kind, payload, ts, model_version, is_real_trade, own)
+            return retry_on_conflict(write)
         t = self._table
         ts = (ts or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None)
         version = self.model_version if model_version is None else model_version

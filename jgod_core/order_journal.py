@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from jgod_core.audit import retry_on_conflict
 from jgod_core.orders import Fill, Order, OrderStatus, next_status
 from jgod_core.storage.models import FillRecord, OrderRecord
 
@@ -31,17 +33,21 @@ class OrderJournal:
         self._orders = OrderRecord.__table__
         self._fills = FillRecord.__table__
         self.status: dict[str, OrderStatus] = {}
+        self._lock = audit.lock if audit is not None else threading.RLock()
 
     def _write(self, statement, audit_kind: str, audit_payload: dict, ts: dt.datetime) -> None:
         """The journal row and its audit record in one durable commit (SQLite: synchronous=FULL)."""
-        with self.engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+        def write() -> None:
+            with self._lock, self.engine.connect() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                    conn.commit()
+                conn.execute(statement)
+                if self.audit is not None:
+                    self.audit.append(audit_kind, audit_payload, ts=ts, conn=conn)
                 conn.commit()
-            conn.execute(statement)
-            if self.audit is not None:
-                self.audit.append(audit_kind, audit_payload, ts=ts, conn=conn)
-            conn.commit()
+
+        retry_on_conflict(write)
 
     def record(self, order: Order, status: OrderStatus, ts: dt.datetime, note: str = "") -> None:
         """Journal ``order`` in ``status`` (the first record must be NEW)."""

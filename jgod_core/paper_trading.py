@@ -260,7 +260,10 @@ class PaperSession:
                 self._journal(child, OrderStatus.REJECTED, ctx.now, child_decision.reason)
                 continue
             self._journal(child, OrderStatus.SUBMITTED, ctx.now)  # journaled before the send
-            child_fills = self.broker.submit(child_decision.approved)
+            child_fills = self.engine.send(child_decision.approved, self.broker)
+            if child_fills is None:  # halted between the decision and the send
+                self._journal(child, OrderStatus.CANCELLED, ctx.now, "halted before send")
+                continue
             self._journal(child, OrderStatus.ACCEPTED, ctx.now)
             filled = 0
             for fill in child_fills:

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
@@ -293,20 +294,27 @@ class RiskEngine:
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
         self._serial = 0
         self.verdict_log: list[dict[str, Any]] = []
+        self._send_lock = threading.RLock()
+        self._halted = False  # in-process kill switch, set under the send lock
 
     # -- state --------------------------------------------------------------------------------
 
     @property
     def state(self) -> TradingState:
-        return self.state_store.current().state
+        state = self.state_store.current().state
+        self._halted = state is TradingState.HALTED
+        return state
 
     def transition(self, state: TradingState, reason: str, actor: str = ENGINE_RULE,
                    ts: dt.datetime | None = None) -> StateChange | None:
         """Move to ``state`` (no-op when already there); journaled and audited."""
-        current = self.state_store.current()
-        if current.state is state:
-            return None
-        change = self.state_store.set(state, reason, actor, ts or self.clock())
+        with self._send_lock:  # no send can interleave with a state change
+            current = self.state_store.current()
+            if current.state is state:
+                self._halted = state is TradingState.HALTED
+                return None
+            change = self.state_store.set(state, reason, actor, ts or self.clock())
+            self._halted = state is TradingState.HALTED
         if self.audit is not None:
             self.audit.append("trading_state", {"from": current.state.value, "to": state.value, "reason": reason,
                                                 "actor": actor}, ts=change.ts)
@@ -388,6 +396,15 @@ class RiskEngine:
                 "verdicts": [v.to_record(order) for v in verdicts if v.action is not Action.APPROVE or v.numbers],
             }, ts=context.now)
         return Decision(order, approved, tuple(verdicts))
+
+    def send(self, approved: ApprovedOrder, broker: Any) -> Any:
+        """Hand a child approval to ``broker`` unless the engine is HALTED (checked under the send lock,
+        so nothing is sent after the HALTED timestamp). Returns the broker's answer, or None when halted."""
+        require_approved(approved, CHILD)
+        with self._send_lock:
+            if self._halted:
+                return None
+            return broker.submit(approved)
 
     # -- the kill switch ----------------------------------------------------------------------
 
