@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Engine, insert, select, update
 
 from jgod_core.audit import retry_on_conflict
-from jgod_core.orders import Fill, Order, OrderStatus, next_status
+from jgod_core.orders import (ALLOWED_TRANSITIONS, ChildOrder, Fill, Order, OrderStatus, Side, next_status,
+                              to_price)
 from jgod_core.storage.models import FillRecord, OrderRecord
 
 
@@ -97,3 +99,82 @@ class OrderJournal:
         with self.engine.connect() as conn:
             rows = conn.execute(select(self._orders.c.order_id).where(self._orders.c.status.in_(working))).all()
         return [r.order_id for r in rows]
+
+
+# -- start-up reconciliation -------------------------------------------------------------------
+
+
+@dataclass
+class Reconciliation:
+    """What start-up reconciliation did, and what it could not explain."""
+
+    adopted: list[str] = field(default_factory=list)  # sent before the crash; status taken from the broker
+    resend: list[Order] = field(default_factory=list)  # journaled, never reached the broker: send again, same id
+    fills_recorded: list[str] = field(default_factory=list)  # broker fills the journal had not written yet
+    unexplained: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.unexplained
+
+
+_PATH_TO: Mapping[OrderStatus, tuple[OrderStatus, ...]] = {
+    OrderStatus.ACCEPTED: (OrderStatus.ACCEPTED,),
+    OrderStatus.PARTIALLY_FILLED: (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED),
+    OrderStatus.FILLED: (OrderStatus.ACCEPTED, OrderStatus.FILLED),
+    OrderStatus.CANCELLED: (OrderStatus.ACCEPTED, OrderStatus.CANCELLED),
+    OrderStatus.EXPIRED: (OrderStatus.ACCEPTED, OrderStatus.EXPIRED),
+    OrderStatus.REJECTED: (OrderStatus.REJECTED,),
+}
+
+
+def _order_from_row(row) -> ChildOrder:
+    payload = json.loads(row.payload_json or "{}")
+    return ChildOrder(row.order_id, row.symbol, Side(row.side), int(row.quantity), to_price(row.price),
+                      to_price(payload.get("reference_price", row.price)), is_etf=bool(payload.get("is_etf", False)),
+                      parent_id=row.parent_order_id or "", slice_index=int(payload.get("slice_index") or 0))
+
+
+def reconcile(journal: OrderJournal, broker_orders: Mapping[str, OrderStatus], broker_fills: Sequence[Fill],
+              ts: dt.datetime) -> Reconciliation:
+    """Compare the journal with the broker's order and fill report after a restart.
+
+    - a broker fill missing from the journal is journaled (crash after the fill, before its write);
+    - a journaled child the broker knows takes the broker's status (crash after send, before ack);
+    - a journaled child the broker does not know was never sent (crash after journal, before send):
+      it is returned in ``resend`` with its original client id;
+    - an order the broker knows but the journal does not is *unexplained* (it would mean a send
+      without a journal entry).
+    """
+    result = Reconciliation()
+    table = journal._orders
+    with journal.engine.connect() as conn:
+        rows = {r.order_id: r for r in conn.execute(select(table)).all()}
+        journaled_fills = {r.fill_id for r in conn.execute(select(journal._fills.c.fill_id)).all()}
+    for cid in broker_orders:
+        if cid not in rows:
+            result.unexplained.append(f"broker reports order {cid} that the journal never wrote")
+    for fill in broker_fills:
+        if fill.fill_id not in journaled_fills and fill.client_order_id in rows:
+            journal.record_fill(fill, ts)
+            result.fills_recorded.append(fill.fill_id)
+    for cid, row in rows.items():
+        status = OrderStatus(row.status)
+        journal.status[cid] = status
+        if not row.parent_order_id or status.is_terminal:
+            continue  # parents are bookkeeping; children are what brokers see
+        order = _order_from_row(row)
+        if cid in broker_orders:
+            target = broker_orders[cid]
+            if target is not status:
+                for step in _PATH_TO.get(target, ()):
+                    if journal.status[cid] is step:
+                        continue
+                    if step in ALLOWED_TRANSITIONS[journal.status[cid]]:
+                        journal.record(order, step, ts, "reconciled with the broker report")
+                result.adopted.append(cid)
+        elif status in (OrderStatus.NEW, OrderStatus.SUBMITTED):
+            result.resend.append(order)
+        else:
+            result.unexplained.append(f"journal has {cid} as {status.value} but the broker does not know it")
+    return result

@@ -104,7 +104,6 @@ class PaperBroker(Broker):
         self.bar: dict[str, dict[str, float]] = {}  # symbol -> today's open/high/low/close/volume/reference
         self.used_volume: dict[str, float] = {}
         self.clock_ns: int = 0
-        self._fill_seq = 0
 
     # -- market binding (the paper loop sets what "today" looks like) ---------------------------
 
@@ -158,9 +157,9 @@ class PaperBroker(Broker):
         notional = float(px) * quantity
         fee = int(commission(notional, discount=self.params.commission_discount))
         tax = int(sell_tax(notional, order.is_etf)) if order.side is Side.SELL else 0
-        self._fill_seq += 1
+        # deterministic ids (client id + fill number): a restarted process never reuses one
         fill = Fill(order.client_order_id, order.symbol, order.side, int(quantity), px, fee, tax, ts, basis,
-                    f"P{self._fill_seq:08d}")
+                    f"{order.client_order_id}-F{len(work.fills) + 1}")
         work.filled += int(quantity)
         work.fills.append(fill)
         work.status = OrderStatus.FILLED if work.remaining == 0 else OrderStatus.PARTIALLY_FILLED
