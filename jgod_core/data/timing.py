@@ -35,6 +35,7 @@ US_INDEX_CLOSE_NY = dt.time(16, 15)
 US_FUTURES_CLOSE_NY = dt.time(17, 0)
 FX_NOON_NY = dt.time(12, 0)
 REVENUE_FILING_DAY = 10
+TAIFEX_NIGHT_SESSION_OPENS = dt.time(15, 0)
 END_OF_DAY = dt.time(23, 59, 59)
 
 
@@ -77,3 +78,18 @@ def end_of_taipei_day(day: dt.date) -> dt.datetime:
 def utc_now() -> dt.datetime:
     """The current time as naive UTC."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def taifex_trade_dates(local: pd.Series) -> pd.Series:
+    """TAIFEX trade date of each Taipei wall-clock time: prints from 15:00 belong to the next
+    trading day's night session, and so do after-midnight prints on a non-trading day."""
+    from jgod_core.calendar import is_trading_day, next_trading_day
+
+    day = local.dt.normalize()
+    night = local.dt.time >= TAIFEX_NIGHT_SESSION_OPENS
+    keys = pd.DataFrame({"day": day.dt.date, "night": night})
+    lookup = {}
+    for calendar_day, is_night in keys.drop_duplicates().itertuples(index=False):
+        lookup[(calendar_day, is_night)] = (next_trading_day(calendar_day) if is_night or not is_trading_day(calendar_day)
+                                            else calendar_day)
+    return pd.Series([lookup[k] for k in zip(keys["day"], keys["night"])], index=local.index, dtype=object)

@@ -11,7 +11,9 @@ def jgod_register_data_sources(register):
     from jgod_plugins.data.finmind import FinMindSource
     from jgod_plugins.data.polygon import PolygonSource
     from jgod_plugins.data.sample import SampleDataSource
+    from jgod_plugins.data.shioaji import ShioajiSource
 
     register(SampleDataSource)
     register(FinMindSource)
     register(PolygonSource)
+    register(ShioajiSource)

@@ -18,18 +18,27 @@ from jgod_plugins.data.http import ConnectorParams, JsonClient
 @dataclass(frozen=True)
 class DatasetSpec:
     """A provider dataset: its table, the kind of symbol it takes and how rows are keyed for
-    incremental fetches (``key_column`` = the symbol's value; ``date_column`` the row date)."""
+    incremental fetches (``key_column`` = the symbol's value; ``date_column`` the row date).
 
-    table: type[models.Base]
+    ``intraday_kind`` (``ticks`` | ``books`` | ``bbo``) sends the rows to the Parquet intraday
+    store instead of ``table``; they then carry ``instrument`` and ``trade_date``.
+    """
+
+    table: type[models.Base] | None
     kind: DataKind
-    symbol_kind: str = "stock"  # stock | futures | ticker
+    symbol_kind: str = "stock"  # stock | futures | ticker | contract (checked by the connector)
     key_column: str = "symbol"
     date_column: str = "date"
     extra_key: tuple[tuple[str, str], ...] = ()
+    intraday_kind: str | None = None
 
 
 class Connector(DataSource[ConnectorParams], abc.ABC):
-    """A provider connector. Subclasses declare ``datasets`` and implement :meth:`fetch`."""
+    """A provider connector. Subclasses declare ``datasets`` and implement :meth:`fetch`.
+
+    :meth:`client` opens the session :meth:`fetch` receives (an HTTP :class:`JsonClient` by
+    default; a context manager with an optional ``describe`` progress callback).
+    """
 
     datasets: ClassVar[dict[str, DatasetSpec]] = {}
     phases = frozenset({Phase.PRE_MARKET, Phase.POST_MARKET})
@@ -51,7 +60,16 @@ class Connector(DataSource[ConnectorParams], abc.ABC):
         """The value of ``key_column`` under which ``symbol``'s rows are stored."""
         return symbol
 
+    def resume_from(self, dataset: str, last_stored: dt.date) -> dt.date:
+        """First date an incremental fetch asks for, given the newest stored date."""
+        return last_stored + dt.timedelta(days=1)
+
+    def stored_filter(self, dataset: str, symbol: str) -> dict[str, str]:
+        """Column values that select ``symbol``'s stored rows of ``dataset`` (incremental fetches)."""
+        spec = self.datasets[dataset]
+        return {spec.key_column: self.store_key(dataset, symbol), **dict(spec.extra_key)}
+
     @abc.abstractmethod
-    def fetch(self, client: JsonClient, dataset: str, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    def fetch(self, client, dataset: str, symbol: str, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Rows of ``dataset`` for ``symbol`` in ``[start, end]``, shaped like the dataset's table
         (with ``available_at``); an empty frame when the provider has none. Never writes."""

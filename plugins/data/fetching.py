@@ -2,8 +2,9 @@
 
 Per symbol, an incremental fetch starts the day after the last stored row (``--full`` refetches
 the whole range); upserts make a re-run write nothing twice. All responses are received and
-validated first and then written in one transaction with a load-log entry, so a failure of any
-request leaves the store exactly as it was.
+validated first and then written in one transaction with a load-log entry (intraday Parquet
+days are staged and renamed into place after it commits), so a failure of any request leaves
+the store exactly as it was.
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ def connector_class(source: str) -> type[Connector]:
 
 
 def last_stored_date(store, connector: Connector, dataset: str, symbol: str) -> dt.date | None:
+    """The newest stored date of ``symbol`` in ``dataset`` (trade date for intraday datasets)."""
     spec = connector.datasets[dataset]
+    selector = connector.stored_filter(dataset, symbol)
+    if spec.intraday_kind is not None:
+        days = store.intraday.days(spec.intraday_kind, selector[spec.key_column])
+        return days[-1] if days else None
     t = spec.table.__table__
-    query = select(func.max(t.c[spec.date_column])).where(
-        t.c[spec.key_column] == connector.store_key(dataset, symbol),
-        *[t.c[column] == value for column, value in spec.extra_key],
-    )
+    query = select(func.max(t.c[spec.date_column])).where(*[t.c[column] == value for column, value in selector.items()])
     with store.engine.connect() as conn:
         return conn.execute(query).scalar()
 
@@ -93,23 +96,29 @@ def fetch_into_store(store, source: str, dataset: str, symbols: str | list[str],
     plan: list[tuple[str, dt.date]] = []
     for symbol in wanted:
         last = last_stored_date(store, connector, dataset, symbol) if incremental else None
-        plan.append((symbol, max(start, last + dt.timedelta(days=1)) if last else start))
+        plan.append((symbol, max(start, connector.resume_from(dataset, last)) if last else start))
 
     frames: dict[str, pd.DataFrame] = {}
     with connector.client() as client, Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(f"{connector.name} {dataset}", total=len(plan))
+        client.describe = lambda text: bar.update(task, description=text)
         for symbol, first in plan:
             bar.update(task, description=f"{connector.name} {dataset} {symbol} {first}..{end}")
             frames[symbol] = connector.fetch(client, dataset, symbol, first, end) if first <= end else pd.DataFrame()
             bar.advance(task)
 
     lines: list[FetchLine] = []
-    table = connector.datasets[dataset].table
-    with store.transaction() as conn:
+    spec = connector.datasets[dataset]
+    with store.intraday.transaction() as intraday, store.transaction() as conn:
         total = 0
         for symbol, first in plan:
             frame = frames[symbol]
-            written = store.upsert(table, frame, conn=conn) if not frame.empty else 0
+            if frame.empty:
+                written = 0
+            elif spec.intraday_kind is not None:
+                written = intraday.write(spec.intraday_kind, frame)
+            else:
+                written = store.upsert(spec.table, frame, conn=conn)
             total += written
             requested = f"{first}..{end}" if first <= end else "up to date"
             lines.append(FetchLine(symbol, requested, len(frame), written))

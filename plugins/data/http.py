@@ -35,15 +35,20 @@ class TransientFetchError(FetchError):
     """A failure worth retrying (rate limit, server error, timeout, truncated body)."""
 
 
-class ConnectorParams(Params):
-    """Endpoint, rate limit and retry policy of a provider connector."""
+class RetryParams(Params):
+    """Rate limit and retry policy of a provider connector."""
 
-    base_url: str = Field(..., min_length=1, description="Base URL of the provider's HTTP API.")
     calls_per_minute: float = Field(30.0, gt=0, le=6000, description="Request budget of this source.")
     timeout_seconds: float = Field(30.0, gt=0, le=600, description="Per-request timeout.")
     max_attempts: int = Field(6, ge=1, le=20, description="Tries per request, the first included.")
     backoff_initial_seconds: float = Field(1.0, ge=0, le=60, description="First retry wait (doubles, plus jitter).")
     backoff_max_seconds: float = Field(60.0, ge=0, le=3600, description="Longest wait between retries.")
+
+
+class ConnectorParams(RetryParams):
+    """Endpoint, rate limit and retry policy of an HTTP provider connector."""
+
+    base_url: str = Field(..., min_length=1, description="Base URL of the provider's HTTP API.")
 
 
 @dataclass
@@ -72,6 +77,7 @@ class JsonClient:
         self.limiter = RateLimiter(params.calls_per_minute)
         self.http = httpx.Client(base_url=params.base_url, headers=headers or {}, timeout=params.timeout_seconds)
         self.requests_sent = 0
+        self.describe: Callable[[str], None] | None = None  # progress line, set by the fetch driver
 
     def close(self) -> None:
         self.http.close()
@@ -89,28 +95,17 @@ class JsonClient:
         ``check(body)`` may raise :class:`TransientFetchError` for limits a provider reports
         inside a 200 response; those are retried like HTTP ones.
         """
-        retrying = Retrying(
-            stop=stop_after_attempt(self.params.max_attempts),
-            wait=wait_exponential_jitter(multiplier=self.params.backoff_initial_seconds, max=self.params.backoff_max_seconds,
-                                         jitter=self.params.backoff_initial_seconds),
-            retry=retry_if_exception_type(TransientFetchError),
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    body = self._get_once(path, query, dataset, symbol)
-                    if check is not None:
-                        check(body)
-                    return body
-        except TransientFetchError as exc:
-            raise FetchError(self.source, dataset, symbol,
-                             f"{exc.reason} (gave up after {self.params.max_attempts} attempts)") from None
-        except RetryError as exc:  # pragma: no cover - reraise=True re-raises the last error
-            raise FetchError(self.source, dataset, symbol, str(exc)) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        def once() -> Any:
+            body = self._get_once(path, query, dataset, symbol)
+            if check is not None:
+                check(body)
+            return body
+
+        return call_with_retries(self.source, self.params, dataset, symbol, once)
 
     def _get_once(self, path: str, query: dict[str, Any], dataset: str, symbol: str) -> Any:
+        if self.describe is not None:
+            self.describe(f"{self.source} {dataset} {symbol} GET {path}")
         self.limiter.acquire()
         self.requests_sent += 1
         try:
@@ -129,6 +124,27 @@ class JsonClient:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise TransientFetchError(self.source, dataset, symbol, f"response is not valid JSON ({exc})") from None
+
+
+def call_with_retries(source: str, params: RetryParams, dataset: str, symbol: str, once: Callable[[], Any]) -> Any:
+    """``once()`` retried with exponential backoff and jitter while it raises
+    :class:`TransientFetchError`; after ``max_attempts`` a :class:`FetchError` says so."""
+    retrying = Retrying(
+        stop=stop_after_attempt(params.max_attempts),
+        wait=wait_exponential_jitter(multiplier=params.backoff_initial_seconds, max=params.backoff_max_seconds,
+                                     jitter=params.backoff_initial_seconds),
+        retry=retry_if_exception_type(TransientFetchError),
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                return once()
+    except TransientFetchError as exc:
+        raise FetchError(source, dataset, symbol, f"{exc.reason} (gave up after {params.max_attempts} attempts)") from None
+    except RetryError as exc:  # pragma: no cover - reraise=True re-raises the last error
+        raise FetchError(source, dataset, symbol, str(exc)) from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _message(response: httpx.Response) -> str:

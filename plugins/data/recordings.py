@@ -22,14 +22,13 @@ left null.
 
 from __future__ import annotations
 
-import datetime as dt
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from jgod_core.calendar import is_trading_day, next_trading_day
+from jgod_core.data.timing import taifex_trade_dates
 from jgod_core.errors import JGodError
 
 INTRADAY = "intraday"
@@ -37,7 +36,6 @@ TX_TICKS_CP950 = "taifex_tx_ticks_excerpt_2026-05-29_raw_cp950.csv"
 TX_TICKS_UTF8 = "taifex_tx_ticks_excerpt_2026-05-29_utf8.csv"
 BINANCE_DIR = "binance_spot_btcusdt_2024-08-08_2354_to_2024-08-09_0005_utc"
 TAIFEX_COLUMNS = ("date", "product", "contract", "time", "price", "volume_bs", "near_px", "far_px", "auction")
-NIGHT_SESSION_OPENS = dt.time(15, 0)
 TAIPEI = "Asia/Taipei"
 
 
@@ -48,19 +46,6 @@ class RecordingError(JGodError):
 def intraday_dir() -> Path:
     """The folder of the shipped intraday recordings."""
     return Path(str(resources.files("jgod_plugins.data") / "sample_data" / INTRADAY))
-
-
-def taifex_trade_dates(local: pd.Series) -> pd.Series:
-    """TAIFEX trade date of each Taipei wall-clock time: prints from 15:00 belong to the next
-    trading day's night session, and so do after-midnight prints on a non-trading day."""
-    day = local.dt.normalize()
-    night = local.dt.time >= NIGHT_SESSION_OPENS
-    keys = pd.DataFrame({"day": day.dt.date, "night": night})
-    lookup = {}
-    for calendar_day, is_night in keys.drop_duplicates().itertuples(index=False):
-        lookup[(calendar_day, is_night)] = (next_trading_day(calendar_day) if is_night or not is_trading_day(calendar_day)
-                                            else calendar_day)
-    return pd.Series([lookup[k] for k in zip(keys["day"], keys["night"])], index=local.index, dtype=object)
 
 
 def parse_taifex_ticks(path: Path, encoding: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jgod_core.cli import _register_groups, app
+from jgod_core.data.timing import taifex_trade_dates
 from jgod_core.storage import models, open_store
 from jgod_plugins.data import recordings
 
@@ -40,7 +41,7 @@ def test_night_session_prints_belong_to_the_next_trading_day():
 
 def test_friday_night_and_saturday_morning_prints_trade_on_monday():
     local = pd.Series(pd.to_datetime(["2026-05-29 15:00:00", "2026-05-30 04:59:00", "2026-05-29 13:44:00"]))
-    assert recordings.taifex_trade_dates(local).tolist() == [dt.date(2026, 6, 1), dt.date(2026, 6, 1),
+    assert taifex_trade_dates(local).tolist() == [dt.date(2026, 6, 1), dt.date(2026, 6, 1),
                                                              dt.date(2026, 5, 29)]
 
 
