@@ -24,9 +24,9 @@ def _run(store_url, exchange, point, at):
                           capture_output=True, text=True, timeout=120)
 
 
-def _crash_and_recover(tmp_path: Path, point: str, at: int) -> None:
-    store = tmp_path / f"{point}_{at}.sqlite"
-    exchange = tmp_path / f"{point}_{at}_exchange.sqlite"
+def _crash_and_recover(tmp_path: Path, point: str, at: int, run: int = 0) -> None:
+    store = tmp_path / f"{point}_{at}_{run}.sqlite"
+    exchange = tmp_path / f"{point}_{at}_{run}_exchange.sqlite"
     url = f"sqlite:///{store}"
     crashed = _run(url, exchange, point, at)
     assert crashed.returncode == -9, crashed.stderr  # really killed
@@ -60,5 +60,5 @@ def test_sigkill_at_each_point_loses_nothing_and_sends_nothing_twice(tmp_path, p
 @pytest.mark.parametrize("point", POINTS)
 def test_sigkill_many_runs_at_each_point(tmp_path, point):
     rng = random.Random(point)
-    for _ in range(15):
-        _crash_and_recover(tmp_path, point, at=rng.randrange(N_ORDERS))
+    for run in range(15):
+        _crash_and_recover(tmp_path, point, at=rng.randrange(N_ORDERS), run=run)
