@@ -417,10 +417,11 @@ class RiskEngine:
         everything that comes through :meth:`check`. Returns the broker answers (cancels, fills).
         """
         self.transition(TradingState.HALTED, reason, actor, context.now if context is not None else None)
+        brokers = list(brokers)
         results: list[Any] = []
         for broker in brokers:
             results.extend(broker.cancel_all(reason))
-        if flatten and context is not None and flatten_order is not None:
+        if flatten and brokers and context is not None and flatten_order is not None:
             for symbol, position in sorted(context.positions.items()):
                 if position == 0:
                     continue
@@ -431,9 +432,7 @@ class RiskEngine:
                 verdict = Verdict.approve("flatten_on_halt", order, f"flatten_on_halt: closing {position} shares")
                 approved = ApprovedOrder._mint(order, [verdict], CHILD, self._serial)
                 self._finish(order, context, CHILD, [verdict], approved)
-                for broker in brokers:
-                    results.append(broker.submit(approved))
-                    break
+                results.append(brokers[0].submit(approved))  # flatten at the primary broker
         return results
 
     def resume(self, reason: str = "resumed by operator", actor: str = "operator") -> None:

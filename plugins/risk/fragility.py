@@ -14,7 +14,7 @@ from pydantic import Field
 from jgod_core import DataKind, Params, RiskRule
 from jgod_core.market_impact import cost_per_tick, daily_path_ticks
 from jgod_core.market_rules import tick_size
-from jgod_core.orders import Action, Order, Verdict
+from jgod_core.orders import Order, Verdict
 from jgod_core.risk_engine import PARENT
 
 from jgod_plugins.risk._common import floor_lots
@@ -58,9 +58,8 @@ class FragilityRule(RiskRule):
             return Verdict.deny(self.name, f"fragility: cannot compute cost per tick ({exc}); order blocked")
         threshold = self.params.threshold_shares_per_tick
         if cpt >= threshold:
-            return Verdict(self.name, Action.APPROVE,
-                           f"fragility: cost per tick {cpt:,.0f} ≥ {threshold:,.0f}", order.quantity,
-                           {"cost_per_tick": cpt, "threshold": threshold})
+            return Verdict.approve(self.name, order, f"fragility: cost per tick {cpt:,.0f} ≥ {threshold:,.0f}",
+                                   cost_per_tick=cpt, threshold=threshold)
         quantity = floor_lots(order.quantity * self.params.penalty)
         return Verdict.reduce(
             self.name, quantity,

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from jgod_core import DataKind, Params, RiskRule
-from jgod_core.orders import Action, Order, Verdict
+from jgod_core.orders import Order, Verdict
 from jgod_core.risk_engine import PARENT
 
 from jgod_plugins.risk._common import floor_lots
@@ -132,9 +132,9 @@ class MacroExposureRule(RiskRule):
         absent = "; missing " + ", ".join(f"{k} ({v})" for k, v in missing.items()) if missing else ""
         detail = ", ".join(f"{k} {v:+.3f}" for k, v in terms.items())
         if quantity >= order.quantity:
-            return Verdict(self.name, Action.APPROVE,
-                           f"macro_exposure: score {score:.3f} → exposure {exposure:.2f} ({detail}){absent}",
-                           order.quantity, numbers)
+            return Verdict.approve(self.name, order,
+                                   f"macro_exposure: score {score:.3f} → exposure {exposure:.2f} ({detail}){absent}",
+                                   **numbers)
         return Verdict.reduce(self.name, quantity,
                               f"macro_exposure: score {score:.3f} → exposure {exposure:.2f} ({detail}){absent}; "
                               f"quantity {order.quantity} → {quantity}", **numbers)

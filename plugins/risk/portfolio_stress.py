@@ -13,7 +13,7 @@ from pydantic import Field
 
 from jgod_core import Params, RiskRule
 from jgod_core.market_rules import limit_down, limit_up
-from jgod_core.orders import Action, Order, Verdict
+from jgod_core.orders import Order, Verdict
 from jgod_core.risk_engine import PARENT
 
 from jgod_plugins.risk._common import floor_lots, fmt_twd
@@ -63,8 +63,8 @@ class PortfolioStressRule(RiskRule):
         numbers = {"single_name_drawdown": single, "book_drawdown": book, "equity": equity,
                    "loss_per_share": own_loss_per_share}
         if single <= p.max_single_name_drawdown and book <= p.max_book_drawdown:
-            return Verdict(self.name, Action.APPROVE,
-                           f"portfolio_stress: limit shock single {single:.2%}, book {book:.2%}", order.quantity, numbers)
+            return Verdict.approve(self.name, order, f"portfolio_stress: limit shock single {single:.2%}, book {book:.2%}",
+                                   **numbers)
         cap_single = p.max_single_name_drawdown * equity / own_loss_per_share
         cap_book = max(0.0, p.max_book_drawdown * equity - other_loss) / own_loss_per_share
         allowed_abs_post = floor_lots(min(cap_single, cap_book))

@@ -79,9 +79,8 @@ class PredictedSlippageRule(RiskRule):
             return Verdict.deny(self.name, f"predicted_slippage: cannot predict ({exc}); order blocked")
         predicted = numbers["predicted_slippage"]
         if predicted <= tol:
-            return Verdict(self.name, Action.APPROVE,
-                           f"predicted_slippage: {predicted:.5f} ≤ {tol:.5f} ({numbers['model']})",
-                           order.quantity, numbers)
+            return Verdict.approve(self.name, order,
+                                   f"predicted_slippage: {predicted:.5f} ≤ {tol:.5f} ({numbers['model']})", **numbers)
         cap = numbers["max_slice_shares"]
         if cap < BOARD_LOT_SHARES:
             return Verdict.deny(self.name, f"predicted_slippage: {predicted:.5f} > {tol:.5f} ({numbers['model']}) and "
