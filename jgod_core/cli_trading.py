@@ -115,19 +115,24 @@ def _state_store(opened):
     return TradingStateStore(opened.engine)
 
 
-def halt(
-    reason: str = typer.Option("operator kill switch", "--reason", help="Why trading stops (journaled)."),
-    store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
-) -> None:
-    """Move the engine to HALTED: it cancels open orders, sends nothing new, flattens if the pipeline says so."""
+def _set_state(state_name: str, reason: str, actor: str, store: Optional[str]) -> None:
     from jgod_core.audit import AuditLog
     from jgod_core.orders import TradingState
     from jgod_core.risk_engine import RiskEngine
 
     opened = _open(_store_url(store))
     engine = RiskEngine([], state_store=_state_store(opened), audit=AuditLog(opened.engine))
-    change = engine.transition(TradingState.HALTED, reason, actor="jgod halt")
-    console.print("already HALTED" if change is None else f"HALTED at {change.ts:%Y-%m-%d %H:%M:%S} UTC: {reason}")
+    change = engine.transition(TradingState(state_name), reason, actor=actor)
+    console.print(f"already {state_name}" if change is None else
+                  f"{state_name} at {change.ts:%Y-%m-%d %H:%M:%S} UTC: {reason}")
+
+
+def halt(
+    reason: str = typer.Option("operator kill switch", "--reason", help="Why trading stops (journaled)."),
+    store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Move the engine to HALTED: it cancels open orders, sends nothing new, flattens if the pipeline says so."""
+    _set_state("HALTED", reason, "jgod halt", store)
 
 
 def resume(
@@ -135,14 +140,7 @@ def resume(
     store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Return the engine to ACTIVE (only a person does this after a halt or a circuit breaker)."""
-    from jgod_core.audit import AuditLog
-    from jgod_core.orders import TradingState
-    from jgod_core.risk_engine import RiskEngine
-
-    opened = _open(_store_url(store))
-    engine = RiskEngine([], state_store=_state_store(opened), audit=AuditLog(opened.engine))
-    change = engine.transition(TradingState.ACTIVE, reason, actor="jgod resume")
-    console.print("already ACTIVE" if change is None else f"ACTIVE at {change.ts:%Y-%m-%d %H:%M:%S} UTC: {reason}")
+    _set_state("ACTIVE", reason, "jgod resume", store)
 
 
 @audit_app.command("verify")
