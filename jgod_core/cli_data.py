@@ -90,13 +90,19 @@ def fetch(
     end: Optional[dt.datetime] = typer.Option(None, "--end", formats=["%Y-%m-%d"], help="Last date (default: today)."),
     store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
     full: bool = typer.Option(False, "--full", help="Refetch the whole range instead of only what is missing."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Provider API base URL (a local mirror or test "
+                                                                    "server), e.g. http://127.0.0.1:8080/api/v4."),
 ) -> None:
     """Fetch a dataset from a provider into the store, incrementally and idempotently."""
+    from jgod_core.errors import JGodError
     from jgod_plugins.data.fetching import fetch_into_store
 
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise JGodError(f"--base-url {base_url!r} must start with http:// or https://")
     opened = _open(store)
     report = fetch_into_store(opened, source, dataset, symbols, start.date(), end.date() if end else None,
-                              incremental=not full, progress=True)
+                              incremental=not full, progress=True,
+                              params={"base_url": base_url.rstrip("/")} if base_url else None)
     table = Table(title=f"{source} {dataset} → {opened.url}")
     for col in ("symbol", "requested", "rows received", "rows written"):
         table.add_column(col)

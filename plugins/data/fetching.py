@@ -48,6 +48,21 @@ def connector_class(source: str) -> type[Connector]:
     return entry.cls
 
 
+def make_connector(source: str, params: dict[str, Any] | None = None) -> Connector:
+    """The connector ``source`` with ``params`` overrides (e.g. ``base_url`` of a local mirror)."""
+    from pydantic import ValidationError
+
+    cls = connector_class(source)
+    params = dict(params or {})
+    if "base_url" in params and "base_url" not in cls.Params.model_fields:
+        raise JGodError(f"{source} is not an HTTP source: it takes no base URL")
+    try:
+        return cls(cls.Params(**params))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise JGodError(f"invalid {source} options: {problems}") from None
+
+
 def last_stored_date(store, connector: Connector, dataset: str, symbol: str) -> dt.date | None:
     """The newest stored date of ``symbol`` in ``dataset`` (trade date for intraday datasets)."""
     spec = connector.datasets[dataset]
@@ -78,8 +93,7 @@ def fetch_into_store(store, source: str, dataset: str, symbols: str | list[str],
                      params: dict[str, Any] | None = None, connector: Connector | None = None) -> list[FetchLine]:
     """Fetch ``dataset`` of ``source`` for ``symbols`` into ``store``; one line per symbol."""
     if connector is None:
-        cls = connector_class(source)
-        connector = cls(cls.Params(**(params or {})))
+        connector = make_connector(source, params)
     if dataset not in connector.datasets:
         raise JGodError(f"{connector.name} has no dataset {dataset!r}; available: {', '.join(sorted(connector.datasets))}")
     end = end or dt.date.today()

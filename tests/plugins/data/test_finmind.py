@@ -197,3 +197,27 @@ def test_rate_limit_spaces_requests():
     for _ in range(3):
         limiter.acquire()
     assert slept == [2.0, 2.0]
+
+
+def test_cli_fetch_with_base_url_fills_the_store_from_a_local_mirror(finmind_server, tmp_path, capsys):
+    from jgod_core.cli import main
+
+    url = f"sqlite:///{tmp_path / 'mirror.sqlite'}"
+    args = ["data", "fetch", "--source", "finmind", "--dataset", "TaiwanStockPrice", "--symbols", "2330",
+            "--start", "2020-04-01", "--end", "2020-04-12", "--store", url, "--base-url", finmind_server.url + "/api/v4/"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert [r[0] for r in finmind_server.requests] == ["/api/v4/data"]
+    from jgod_core.storage import models, open_store
+
+    assert open_store(url).count(models.DailyBar) > 0
+
+
+def test_cli_base_url_is_refused_for_a_source_without_one_and_when_not_http(tmp_path, capsys):
+    from jgod_core.cli import main
+
+    common = ["data", "fetch", "--dataset", "kbars", "--symbols", "2330", "--start", "2023-01-16",
+              "--store", f"sqlite:///{tmp_path / 'x.sqlite'}"]
+    assert main(common + ["--source", "shioaji", "--base-url", "http://127.0.0.1:1"]) == 1
+    assert "shioaji is not an HTTP source" in capsys.readouterr().err
+    assert main(common + ["--source", "finmind", "--base-url", "ftp://mirror"]) == 1
+    assert "must start with http:// or https://" in capsys.readouterr().err
