@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from jgod_core import Broker, NoParams, hookimpl
-from jgod_core.market_rules import is_on_tick, limit_down, limit_up
+from jgod_core.market_rules import is_on_tick, limit_down, limit_up, round_to_tick
 from jgod_core.orders import Order, Side, TradingState
 from jgod_core.risk_engine import (ApprovedOrder, MemoryStateStore, RiskContext, RiskEngine, TradingStateStore,
                                    UnapprovedOrderError)
@@ -173,7 +173,9 @@ def test_board_lot_denies_broken_lots_and_odd_lots_unless_enabled():
 
 # -- property: nothing broken reaches a broker ----------------------------------------------------
 
-prices = st.integers(min_value=1, max_value=400_000).map(lambda c: Decimal(c) / 100)
+cents = st.integers(min_value=1, max_value=400_000).map(lambda c: Decimal(c) / 100)
+on_ladder = cents.map(lambda p: Decimal(f"{max(0.01, float(round_to_tick(float(p)))):.2f}"))
+prices = st.one_of(cents, on_ladder)  # half the prices on the ladder, so many orders do reach the broker
 orders = st.builds(
     lambda cid, side, qty, price, drift, etf: Order(
         f"p{cid}", "9999", side, qty, price,
@@ -182,7 +184,7 @@ orders = st.builds(
     st.floats(-0.25, 0.25), st.booleans())
 
 
-def _assert_nothing_broken_reaches_broker(batch):
+def _assert_nothing_broken_reaches_broker(batch) -> int:
     engine = market_rules_engine()
     broker = RecordingBroker()
     ctx = RiskContext(NOW)
@@ -194,6 +196,15 @@ def _assert_nothing_broken_reaches_broker(batch):
         assert float(limit_down(ref, child.is_etf)) - 1e-9 <= price <= float(limit_up(ref, child.is_etf)) + 1e-9, child
         assert child.quantity > 0 and child.quantity % 1000 == 0, child
         assert child.quantity <= 50_000
+    return len(broker.received)
+
+
+def test_property_harness_is_not_vacuous():
+    valid = [Order(f"v{k}", "2330", Side.BUY, 1000 * (k + 1), Decimal("600"), Decimal("600")) for k in range(60)]
+    broken = [Order("b1", "2330", Side.BUY, 1500, Decimal("600"), Decimal("600")),
+              Order("b2", "2330", Side.BUY, 1000, Decimal("600.5"), Decimal("600")),
+              Order("b3", "2330", Side.BUY, 1000, Decimal("661"), Decimal("600"))]
+    assert _assert_nothing_broken_reaches_broker(valid + broken) == sum(-(-(k + 1) // 50) for k in range(60))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None)
