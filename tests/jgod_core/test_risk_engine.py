@@ -180,8 +180,9 @@ orders = st.builds(
     lambda cid, side, qty, price, drift, etf: Order(
         f"p{cid}", "9999", side, qty, price,
         max(Decimal("0.01"), (price * Decimal(1 + drift)).quantize(Decimal("0.01"))), is_etf=etf),
-    st.integers(0, 10**12), st.sampled_from([Side.BUY, Side.SELL]), st.integers(1, 300_000), prices,
-    st.floats(-0.25, 0.25), st.booleans())
+    st.integers(0, 10**12), st.sampled_from([Side.BUY, Side.SELL]),
+    st.one_of(st.integers(1, 300_000), st.integers(1, 300).map(lambda lots: lots * 1000)), prices,
+    st.one_of(st.floats(-0.25, 0.25), st.floats(-0.09, 0.09)), st.booleans())
 
 
 def _assert_nothing_broken_reaches_broker(batch) -> int:
