@@ -3,7 +3,9 @@
 Layout: every 2-D input is ``(symbols, dates)`` float64, symbol-major (C-contiguous rows are
 one symbol's history), exactly as :class:`jgod_core.panel.Panel` stores fields. 1-D inputs are
 ``(dates,)`` market series. Outputs are new float64 arrays of the same shape; inputs are never
-modified.
+modified. Kernels write into outputs the Python wrapper allocates with numpy: numpy asks the
+kernel for huge pages on large arrays, which makes first writes to a fresh array about twice as
+fast as into one numba allocates itself.
 
 NaN rule of the rolling kernels (identical to pandas ``Series.rolling(window,
 min_periods=min_periods)``, which is the same as ``rolling(window)`` when ``min_periods`` is
@@ -34,6 +36,7 @@ __all__ = [
     "rolling_std",
     "rolling_zscore",
     "rolling_beta",
+    "cross_sectional_moments",
     "cross_sectional_zscore",
     "accumulate_cross_sectional_zscore",
     "cross_sectional_rank",
@@ -82,194 +85,261 @@ def _kahan_add(total, comp, value):
     return s, (s - total) - y
 
 
+# Window states: each rolling statistic is a tuple of scalars updated by ``push`` (a date enters
+# the window) and ``pop`` (the date ``window`` positions back leaves it), and read by ``value``.
+# The generic kernels below and the fused per-factor kernels (``jgod_plugins.factors``) share
+# these, so a fused kernel computes bit-for-bit what the separate calls would.
+
+SUM_START = (0.0, 0.0, 0, 0, 0, np.nan)  # total, compensation, nobs, negatives, equal run, last value
+
+
+@njit(cache=True, nogil=True, inline="always")
+def sum_push(state, v):
+    """Rolling-sum state with ``v`` added (NaN is skipped)."""
+    total, comp, nobs, neg, same, prev = state
+    if v == v:
+        nobs += 1
+        if v < 0:
+            neg += 1
+        if v == prev:
+            same += 1
+        else:
+            same = 1
+            prev = v
+        total, comp = _kahan_add(total, comp, v)
+    return total, comp, nobs, neg, same, prev
+
+
+@njit(cache=True, nogil=True, inline="always")
+def sum_pop(state, old):
+    """Rolling-sum state with ``old`` (an earlier pushed value) removed."""
+    total, comp, nobs, neg, same, prev = state
+    if old == old:
+        nobs -= 1
+        if old < 0:
+            neg -= 1
+        total, comp = _kahan_add(total, comp, -old)
+    return total, comp, nobs, neg, same, prev
+
+
+@njit(cache=True, nogil=True, inline="always")
+def sum_value(state, min_periods, want_mean):
+    """The window's sum (or mean), NaN below ``min_periods`` observations; equal values are exact."""
+    total, comp, nobs, neg, same, prev = state
+    if nobs >= min_periods and nobs > 0:
+        if same >= nobs:
+            return prev if want_mean else prev * nobs
+        res = total / nobs if want_mean else total
+        if neg == 0 and res < 0:
+            return 0.0
+        if neg == nobs and res > 0:
+            return 0.0
+        return res
+    if nobs == 0 and min_periods == 0 and not want_mean:
+        return 0.0
+    return np.nan
+
+
+MOMENTS_START = (0, 0.0, 0.0, 0.0, 0, np.nan)  # nobs, mean, sum of squares, compensation, equal run, last
+
+
+@njit(cache=True, nogil=True, inline="always")
+def moments_push(state, v):
+    """Rolling mean/variance state (Welford, compensated mean) with ``v`` added (NaN skipped)."""
+    nobs, mean, ssq, comp, same, prev = state
+    if v == v:
+        if v == prev:
+            same += 1
+        else:
+            same = 1
+            prev = v
+        nobs += 1
+        prev_mean = mean - comp
+        y = v - comp
+        d = y - mean
+        comp = d + mean - y
+        mean = mean + d / nobs
+        ssq += (v - prev_mean) * (v - mean)
+    return nobs, mean, ssq, comp, same, prev
+
+
+@njit(cache=True, nogil=True, inline="always")
+def moments_pop(state, old):
+    """Rolling mean/variance state with ``old`` removed."""
+    nobs, mean, ssq, comp, same, prev = state
+    if old == old:
+        nobs -= 1
+        if nobs > 0:
+            y = old - comp
+            d = y - mean
+            comp = d + mean - y
+            prev_mean = mean
+            mean = mean - d / nobs
+            ssq -= (old - prev_mean) * (old - mean)
+        else:
+            mean = 0.0
+            ssq = 0.0
+            comp = 0.0
+    return nobs, mean, ssq, comp, same, prev
+
+
+@njit(cache=True, nogil=True, inline="always")
+def moments_value(state, min_periods, ddof):
+    """``(mean, std)`` of the window, both NaN below ``min_periods`` observations or ``ddof + 1``."""
+    nobs, mean, ssq, comp, same, prev = state
+    if nobs >= min_periods and nobs > ddof and nobs > 0:
+        if nobs == 1 or same >= nobs:
+            return prev, 0.0
+        var = ssq / (nobs - ddof)
+        if var < 0.0:
+            var = 0.0
+        return mean, np.sqrt(var)
+    return np.nan, np.nan
+
+
+@njit(cache=True, nogil=True, inline="always")
+def zscore_of(v, mean, sd):
+    """``(v - mean) / sd``; NaN for a zero (or NaN) std."""
+    return (v - mean) / sd if sd > 0.0 else np.nan
+
+
 @njit(cache=True, nogil=True)
-def _rolling_sum_kernel(x, window, min_periods, want_mean):
+def _rolling_sum_kernel(x, window, min_periods, want_mean, out):
     n, t = x.shape
-    out = np.empty((n, t))
     for i in range(n):
         row = x[i]
-        total = 0.0
-        comp = 0.0
-        nobs = 0
-        neg = 0
-        same = 0
-        prev = np.nan
+        state = SUM_START
         for j in range(t):
-            v = row[j]
-            if v == v:
-                nobs += 1
-                if v < 0:
-                    neg += 1
-                if v == prev:
-                    same += 1
-                else:
-                    same = 1
-                    prev = v
-                total, comp = _kahan_add(total, comp, v)
+            state = sum_push(state, row[j])
             if j >= window:
-                old = row[j - window]
-                if old == old:
-                    nobs -= 1
-                    if old < 0:
-                        neg -= 1
-                    total, comp = _kahan_add(total, comp, -old)
-            if nobs >= min_periods and nobs > 0:
-                if same >= nobs:
-                    res = prev if want_mean else prev * nobs
-                else:
-                    res = total / nobs if want_mean else total
-                    if neg == 0 and res < 0:
-                        res = 0.0
-                    elif neg == nobs and res > 0:
-                        res = 0.0
-                out[i, j] = res
-            elif nobs == 0 and min_periods == 0 and not want_mean:
-                out[i, j] = 0.0
-            else:
-                out[i, j] = np.nan
+                state = sum_pop(state, row[j - window])
+            out[i, j] = sum_value(state, min_periods, want_mean)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _rolling_moments_kernel(x, window, min_periods, ddof, want_z):
-    """Rolling mean and std (ddof) per row; ``want_z`` returns (x - mean) / std instead of std."""
+def _rolling_moments_kernel(x, window, min_periods, ddof, want_z, out):
+    """Rolling std (ddof) per row into ``out``; ``want_z``: (x - mean) / std instead of std."""
     n, t = x.shape
-    out_mean = np.empty((n, t))
-    out = np.empty((n, t))
     for i in range(n):
         row = x[i]
-        nobs = 0
-        mean = 0.0
-        ssq = 0.0
-        comp = 0.0
-        same = 0
-        prev = np.nan
+        state = MOMENTS_START
         for j in range(t):
-            v = row[j]
-            if v == v:
-                if v == prev:
-                    same += 1
-                else:
-                    same = 1
-                    prev = v
-                nobs += 1
-                prev_mean = mean - comp
-                y = v - comp
-                d = y - mean
-                comp = d + mean - y
-                mean = mean + d / nobs
-                ssq += (v - prev_mean) * (v - mean)
+            state = moments_push(state, row[j])
             if j >= window:
-                old = row[j - window]
-                if old == old:
-                    nobs -= 1
-                    if nobs > 0:
-                        y = old - comp
-                        d = y - mean
-                        comp = d + mean - y
-                        prev_mean = mean
-                        mean = mean - d / nobs
-                        ssq -= (old - prev_mean) * (old - mean)
-                    else:
-                        mean = 0.0
-                        ssq = 0.0
-                        comp = 0.0
-            if nobs >= min_periods and nobs > ddof and nobs > 0:
-                if nobs == 1 or same >= nobs:
-                    var = 0.0
-                    m = prev
-                else:
-                    var = ssq / (nobs - ddof)
-                    if var < 0.0:
-                        var = 0.0
-                    m = mean
-                sd = np.sqrt(var)
-                out_mean[i, j] = m
-                if want_z:
-                    out[i, j] = (v - m) / sd if sd > 0.0 else np.nan
-                else:
-                    out[i, j] = sd
-            else:
-                out_mean[i, j] = np.nan
-                out[i, j] = np.nan
-    return out_mean, out
+                state = moments_pop(state, row[j - window])
+            m, sd = moments_value(state, min_periods, ddof)
+            out[i, j] = zscore_of(row[j], m, sd) if want_z else sd
+    return out
+
+
+BETA_START = (0, 0.0, 0.0, 0.0, 0.0)  # nobs, mean x, mean y, co-moment xy, co-moment xx
+
+
+@njit(cache=True, nogil=True, inline="always")
+def beta_push(state, a, b):
+    """Rolling OLS state of ``b`` on ``a`` with the pair added (skipped unless both are valid)."""
+    nobs, mx, my, sxy, sxx = state
+    if a == a and b == b:
+        nobs += 1
+        dx = a - mx
+        mx += dx / nobs
+        my += (b - my) / nobs
+        sxy += dx * (b - my)
+        sxx += dx * (a - mx)
+    return nobs, mx, my, sxy, sxx
+
+
+@njit(cache=True, nogil=True, inline="always")
+def beta_pop(state, a, b):
+    """Rolling OLS state with an earlier pair removed."""
+    nobs, mx, my, sxy, sxx = state
+    if a == a and b == b:
+        nobs -= 1
+        if nobs > 0:
+            dx = a - mx
+            mx -= dx / nobs
+            my -= (b - my) / nobs
+            sxy -= dx * (b - my)
+            sxx -= dx * (a - mx)
+        else:
+            mx = 0.0
+            my = 0.0
+            sxy = 0.0
+            sxx = 0.0
+    return nobs, mx, my, sxy, sxx
+
+
+@njit(cache=True, nogil=True, inline="always")
+def beta_value(state, min_periods):
+    """The slope ``sxy / sxx``; NaN below ``min_periods`` pairs, with one pair, or constant ``a``."""
+    nobs, mx, my, sxy, sxx = state
+    if nobs >= min_periods and nobs > 1 and sxx > 0.0:
+        return sxy / sxx
+    return np.nan
 
 
 @njit(cache=True, nogil=True)
-def _rolling_beta_kernel(y, x, window, min_periods):
+def _rolling_beta_kernel(y, x, window, min_periods, out):
     """Rolling OLS slope of each row of ``y`` on the series ``x`` over pairwise-valid dates."""
     n, t = y.shape
-    out = np.empty((n, t))
     for i in range(n):
         row = y[i]
-        nobs = 0
-        mx = 0.0
-        my = 0.0
-        sxy = 0.0
-        sxx = 0.0
+        state = BETA_START
         for j in range(t):
-            a = x[j]
-            b = row[j]
-            if a == a and b == b:
-                nobs += 1
-                dx = a - mx
-                mx += dx / nobs
-                my += (b - my) / nobs
-                sxy += dx * (b - my)
-                sxx += dx * (a - mx)
+            state = beta_push(state, x[j], row[j])
             if j >= window:
-                a = x[j - window]
-                b = row[j - window]
-                if a == a and b == b:
-                    nobs -= 1
-                    if nobs > 0:
-                        dx = a - mx
-                        mx -= dx / nobs
-                        my -= (b - my) / nobs
-                        sxy -= dx * (b - my)
-                        sxx -= dx * (a - mx)
-                    else:
-                        mx = 0.0
-                        my = 0.0
-                        sxy = 0.0
-                        sxx = 0.0
-            if nobs >= min_periods and nobs > 1 and sxx > 0.0:
-                out[i, j] = sxy / sxx
-            else:
-                out[i, j] = np.nan
+                state = beta_pop(state, x[j - window], row[j - window])
+            out[i, j] = beta_value(state, min_periods)
     return out
 
 
+VWAP_START = (0.0, 0.0, 0.0, 0.0, 0)  # Σ p·v, its compensation, Σ v, its compensation, nobs
+
+
+@njit(cache=True, nogil=True, inline="always")
+def vwap_push(state, p, v):
+    """Rolling VWAP state with the bar added (skipped unless price and volume are valid)."""
+    pv, pv_comp, vol, vol_comp, nobs = state
+    if p == p and v == v:
+        nobs += 1
+        pv, pv_comp = _kahan_add(pv, pv_comp, p * v)
+        vol, vol_comp = _kahan_add(vol, vol_comp, v)
+    return pv, pv_comp, vol, vol_comp, nobs
+
+
+@njit(cache=True, nogil=True, inline="always")
+def vwap_pop(state, p, v):
+    """Rolling VWAP state with an earlier bar removed."""
+    pv, pv_comp, vol, vol_comp, nobs = state
+    if p == p and v == v:
+        nobs -= 1
+        pv, pv_comp = _kahan_add(pv, pv_comp, -p * v)
+        vol, vol_comp = _kahan_add(vol, vol_comp, -v)
+    return pv, pv_comp, vol, vol_comp, nobs
+
+
+@njit(cache=True, nogil=True, inline="always")
+def vwap_value(state, min_periods):
+    """``Σ p·v / Σ v``; NaN below ``min_periods`` bars or with zero volume."""
+    pv, pv_comp, vol, vol_comp, nobs = state
+    if nobs >= min_periods and nobs > 0 and vol > 0.0:
+        return pv / vol
+    return np.nan
+
+
 @njit(cache=True, nogil=True)
-def _rolling_vwap_kernel(price, volume, window, min_periods):
+def _rolling_vwap_kernel(price, volume, window, min_periods, out):
     n, t = price.shape
-    out = np.empty((n, t))
     for i in range(n):
         prow = price[i]
         vrow = volume[i]
-        pv = 0.0
-        pv_comp = 0.0
-        vol = 0.0
-        vol_comp = 0.0
-        nobs = 0
+        state = VWAP_START
         for j in range(t):
-            p = prow[j]
-            v = vrow[j]
-            if p == p and v == v:
-                nobs += 1
-                pv, pv_comp = _kahan_add(pv, pv_comp, p * v)
-                vol, vol_comp = _kahan_add(vol, vol_comp, v)
+            state = vwap_push(state, prow[j], vrow[j])
             if j >= window:
-                p = prow[j - window]
-                v = vrow[j - window]
-                if p == p and v == v:
-                    nobs -= 1
-                    pv, pv_comp = _kahan_add(pv, pv_comp, -p * v)
-                    vol, vol_comp = _kahan_add(vol, vol_comp, -v)
-            if nobs >= min_periods and nobs > 0 and vol > 0.0:
-                out[i, j] = pv / vol
-            else:
-                out[i, j] = np.nan
+                state = vwap_pop(state, prow[j - window], vrow[j - window])
+            out[i, j] = vwap_value(state, min_periods)
     return out
 
 
@@ -283,25 +353,26 @@ def rolling_vwap(price: np.ndarray, volume: np.ndarray, window: int, min_periods
     v, _ = as_panel_array(volume)
     if p.shape != v.shape:
         raise ValueError(f"price {p.shape} and volume {v.shape} differ in shape")
-    return _shape_back(_rolling_vwap_kernel(p, v, int(window), _check_window(window, min_periods)), series)
+    return _shape_back(_rolling_vwap_kernel(p, v, int(window), _check_window(window, min_periods), np.empty(p.shape)), series)
 
 
 def rolling_sum(values: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
     """Rolling sum over the last ``window`` dates (pandas ``rolling(window, min_periods).sum()``)."""
     x, series = as_panel_array(values)
-    return _shape_back(_rolling_sum_kernel(x, int(window), _check_window(window, min_periods), False), series)
+    return _shape_back(_rolling_sum_kernel(x, int(window), _check_window(window, min_periods), False, np.empty(x.shape)), series)
 
 
 def rolling_mean(values: np.ndarray, window: int, min_periods: int | None = None) -> np.ndarray:
     """Rolling mean over the last ``window`` dates (pandas ``rolling(window, min_periods).mean()``)."""
     x, series = as_panel_array(values)
-    return _shape_back(_rolling_sum_kernel(x, int(window), _check_window(window, min_periods), True), series)
+    return _shape_back(_rolling_sum_kernel(x, int(window), _check_window(window, min_periods), True, np.empty(x.shape)), series)
 
 
 def rolling_std(values: np.ndarray, window: int, min_periods: int | None = None, ddof: int = 1) -> np.ndarray:
     """Rolling standard deviation, ``ddof=1`` (pandas ``rolling(window, min_periods).std()``)."""
     x, series = as_panel_array(values)
-    _, sd = _rolling_moments_kernel(x, int(window), _check_window(window, min_periods), int(ddof), False)
+    sd = _rolling_moments_kernel(x, int(window), _check_window(window, min_periods), int(ddof), False,
+                                 np.empty(x.shape))
     return _shape_back(sd, series)
 
 
@@ -312,7 +383,7 @@ def rolling_zscore(values: np.ndarray, window: int, min_periods: int | None = No
     zero std gives NaN (pandas gives ±inf), and NaN wherever ``x_t`` itself is NaN.
     """
     x, series = as_panel_array(values)
-    _, z = _rolling_moments_kernel(x, int(window), _check_window(window, min_periods), 1, True)
+    z = _rolling_moments_kernel(x, int(window), _check_window(window, min_periods), 1, True, np.empty(x.shape))
     return _shape_back(z, series)
 
 
@@ -327,7 +398,7 @@ def rolling_beta(y: np.ndarray, x: np.ndarray, window: int, min_periods: int | N
     xs = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
     if xs.shape != (ya.shape[1],):
         raise ValueError(f"x has shape {xs.shape}, expected ({ya.shape[1]},)")
-    return _shape_back(_rolling_beta_kernel(ya, xs, int(window), _check_window(window, min_periods)), series)
+    return _shape_back(_rolling_beta_kernel(ya, xs, int(window), _check_window(window, min_periods), np.empty(ya.shape)), series)
 
 
 # -- cross-sectional kernels (one date column at a time, over non-NaN symbols) ----------------
@@ -366,8 +437,20 @@ def _cs_moments_kernel(x, min_count):
     return mean, scale
 
 
-@njit(cache=True, nogil=True)
-def _clip(z, sigma):
+def cross_sectional_moments(values: np.ndarray, min_count: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Per-date ``(mean, 1 / std)`` (ddof=1) over the non-NaN symbols: what the z-scores use.
+
+    The scale is NaN on dates with fewer than ``max(2, min_count)`` valid symbols or no
+    dispersion, so ``(x - mean) * scale`` is the z-score of :func:`cross_sectional_zscore`
+    before its clip.
+    """
+    x, _ = as_panel_array(values)
+    return _cs_moments_kernel(x, float(min_count))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def clip_sigma(z, sigma):
+    """``z`` clipped to ±``sigma`` (``sigma`` 0: unclipped); NaN stays NaN."""
     if sigma > 0.0:
         if z > sigma:
             return sigma
@@ -377,14 +460,13 @@ def _clip(z, sigma):
 
 
 @njit(cache=True, nogil=True)
-def _cs_zscore_kernel(x, winsor_sigma, min_count):
+def _cs_zscore_kernel(x, winsor_sigma, min_count, out):
     n, t = x.shape
     mean, scale = _cs_moments_kernel(x, min_count)
-    out = np.empty((n, t))
     for i in range(n):
         row = x[i]
         for j in range(t):
-            out[i, j] = _clip((row[j] - mean[j]) * scale[j], winsor_sigma)
+            out[i, j] = clip_sigma((row[j] - mean[j]) * scale[j], winsor_sigma)
     return out
 
 
@@ -397,7 +479,7 @@ def _cs_zscore_accumulate_kernel(x, winsor_sigma, min_count, total, count, sign)
         for j in range(t):
             z = (row[j] - mean[j]) * scale[j]
             if z == z:
-                total[i, j] += sign * _clip(z, winsor_sigma)
+                total[i, j] += sign * clip_sigma(z, winsor_sigma)
                 count[i, j] += 1.0
 
 
@@ -446,7 +528,7 @@ def cross_sectional_zscore(values: np.ndarray, winsor_sigma: float = 3.0, min_co
     x, _ = as_panel_array(values)
     if not winsor_sigma >= 0:
         raise ValueError(f"winsor_sigma must be >= 0, got {winsor_sigma!r}")
-    out = _cs_zscore_kernel(x, float(winsor_sigma), float(min_count))
+    out = _cs_zscore_kernel(x, float(winsor_sigma), float(min_count), np.empty(x.shape))
     return out.reshape(np.shape(values))
 
 
@@ -478,7 +560,7 @@ def cross_sectional_rank(values: np.ndarray, min_count: int = 1) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _group_mean_kernel(x, codes, n_groups, weights):
+def _group_mean_kernel(x, codes, n_groups, weights, weighted):
     n, t = x.shape
     total = np.zeros((n_groups, t))
     wsum = np.zeros((n_groups, t))
@@ -487,10 +569,9 @@ def _group_mean_kernel(x, codes, n_groups, weights):
         if g < 0:
             continue
         row = x[i]
-        wrow = weights[i]
         for j in range(t):
             v = row[j]
-            w = wrow[j]
+            w = weights[i, j] if weighted else 1.0
             if v == v and w == w:
                 total[g, j] += v * w
                 wsum[g, j] += w
@@ -508,7 +589,7 @@ def group_mean(values: np.ndarray, codes: np.ndarray, n_groups: int, weights: np
     value or weight is NaN on a date are left out of that date's mean; an empty group is NaN.
     """
     x, _ = as_panel_array(values)
-    w = np.ones_like(x) if weights is None else as_panel_array(weights)[0]
+    w = x if weights is None else as_panel_array(weights)[0]  # unread when unweighted
     if w.shape != x.shape:
         raise ValueError(f"weights have shape {w.shape}, expected {x.shape}")
     codes = np.ascontiguousarray(np.asarray(codes, dtype=np.int64))
@@ -516,7 +597,7 @@ def group_mean(values: np.ndarray, codes: np.ndarray, n_groups: int, weights: np
         raise ValueError(f"codes have shape {codes.shape}, expected ({x.shape[0]},)")
     if codes.size and codes.max() >= n_groups:
         raise ValueError(f"group code {codes.max()} out of range for {n_groups} groups")
-    return _group_mean_kernel(x, codes, int(n_groups), w)
+    return _group_mean_kernel(x, codes, int(n_groups), w, weights is not None)
 
 
 @njit(cache=True, nogil=True)

@@ -19,7 +19,7 @@ Conventions:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Callable, Hashable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ class Panel:
     series: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (t,) float64
     attributes: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (n,) object
     missing: Mapping[str, str] = field(default_factory=dict)  # dataset/series -> reason absent
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n, t = len(self.symbols), len(self.dates)
@@ -63,6 +64,17 @@ class Panel:
         raw = self.field(name)
         factor = self.fields.get("adj_factor")
         return raw if factor is None else raw * factor
+
+    def derived(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """``build()``, computed once per panel instance and ``key``, then served from memory.
+
+        For arrays several consumers derive from the same data (e.g. the factors' masked prices
+        and betas). The panel's data is treated as immutable; the memo belongs to this instance
+        only (``window`` and any new panel start empty), so there is no shared state.
+        """
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     def has_series(self, name: str) -> bool:
         return name in self.series

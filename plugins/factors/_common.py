@@ -31,10 +31,10 @@ from pydantic import Field
 
 from jgod_core import Params
 from jgod_core.numerics import (
-    accumulate_cross_sectional_zscore,
-    accumulate_valid,
+    clip_sigma,
+    cross_sectional_moments,
+    cross_sectional_zscore,
     rolling_beta,
-    rolling_vwap,
     rolling_zscore,
 )
 from jgod_core.panel import FactorResult, Panel
@@ -78,6 +78,7 @@ def valid_inputs(panel: Panel, *names: str) -> list[np.ndarray]:
 
     Price fields come adjusted (``raw × adj_factor`` when a factor is loaded), anything else
     (volume in shares, margin balances …) raw. One fused pass and one new array per field.
+    Close and volume, which every factor reads, are shared through :func:`factor_inputs`.
     """
     close = panel.field("close")
     halted = panel.fields.get("halted")
@@ -89,15 +90,14 @@ def valid_inputs(panel: Panel, *names: str) -> list[np.ndarray]:
         out.append(_valid_field_kernel(
             np.ascontiguousarray(panel.field(name), dtype=np.float64), close,
             absent if halted is None else halted, absent if scale is None else scale,
-            halted is not None, scale is not None,
+            halted is not None, scale is not None, np.empty(panel.shape),
         ))
     return out
 
 
 @njit(cache=True, nogil=True)
-def _valid_field_kernel(values, close, halted, factor, has_halted, has_factor):
+def _valid_field_kernel(values, close, halted, factor, has_halted, has_factor, out):
     n, t = values.shape
-    out = np.empty((n, t))
     for i in range(n):
         for j in range(t):
             ok = close[i, j] == close[i, j] and not (has_halted and halted[i, j] == 1.0)
@@ -110,34 +110,140 @@ def _valid_field_kernel(values, close, halted, factor, has_halted, has_factor):
     return out
 
 
-def simple_returns(prices: np.ndarray, periods: int = 1) -> np.ndarray:
-    """``p_t / p_{t-periods} - 1`` along the last axis; NaN for the first ``periods`` dates."""
-    flat = np.ascontiguousarray(prices, dtype=np.float64)
-    return _returns_kernel(flat.reshape(-1, flat.shape[-1]), periods).reshape(flat.shape)
+# -- inputs shared by the factors, derived once per panel ----------------------------------------
+
+
+@dataclass(frozen=True)
+class FactorInputs:
+    """The masked daily inputs every built-in factor reads, ``(n, t)`` read-only arrays.
+
+    - ``close``: adjusted close on valid days, NaN elsewhere (:func:`valid_inputs`);
+    - ``volume``: raw shares on valid days, NaN elsewhere;
+    - ``returns``: ``close_t / close_{t-1} - 1`` (NaN on the first date and after a halt).
+
+    Built by :func:`factor_inputs` in one pass over the raw fields, once per panel instance.
+    """
+
+    close: np.ndarray
+    volume: np.ndarray
+    returns: np.ndarray
+
+
+def factor_inputs(panel: Panel) -> FactorInputs:
+    """The panel's :class:`FactorInputs`, computed on first use and memoised on the panel."""
+    return panel.derived("factors.inputs", lambda: FactorInputs(*_read_only(*_inputs(panel))))
+
+
+def _inputs(panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    close = np.ascontiguousarray(panel.field("close"), dtype=np.float64)
+    volume = np.ascontiguousarray(panel.field("volume"), dtype=np.float64)
+    halted, factor = panel.fields.get("halted"), panel.fields.get("adj_factor")
+    absent = np.empty((0, 0))
+    outputs = np.empty(close.shape), np.empty(close.shape), np.empty(close.shape)
+    _inputs_kernel(close, volume, absent if halted is None else np.ascontiguousarray(halted),
+                   absent if factor is None else np.ascontiguousarray(factor),
+                   halted is not None, factor is not None, *outputs)
+    return outputs
 
 
 @njit(cache=True, nogil=True)
-def _returns_kernel(prices, periods):
+def _inputs_kernel(close, volume, halted, factor, has_halted, has_factor, close_out, volume_out, returns):
+    n, t = close.shape
+    for i in range(n):
+        previous = np.nan
+        for j in range(t):
+            c = close[i, j]
+            if c == c and not (has_halted and halted[i, j] == 1.0):
+                if has_factor:
+                    c = c * factor[i, j]
+                v = volume[i, j]
+            else:
+                c = np.nan
+                v = np.nan
+            close_out[i, j] = c
+            volume_out[i, j] = v
+            returns[i, j] = c / previous - 1.0
+            previous = c
+
+
+def typical_price(panel: Panel) -> np.ndarray:
+    """``(n, t)`` read-only ``(H + L + C) / 3`` of adjusted prices on valid days (NaN elsewhere), memoised."""
+    def build() -> np.ndarray:
+        close = factor_inputs(panel).close
+        factor = panel.fields.get("adj_factor")
+        high = np.ascontiguousarray(panel.field("high"), dtype=np.float64)
+        low = np.ascontiguousarray(panel.field("low"), dtype=np.float64)
+        out = np.empty(close.shape)
+        _typical_price_kernel(high, low, close, np.empty((0, 0)) if factor is None else np.ascontiguousarray(factor),
+                              factor is not None, out)
+        return _read_only(out)[0]
+
+    return panel.derived("factors.typical_price", build)
+
+
+@njit(cache=True, nogil=True)
+def _typical_price_kernel(high, low, close, factor, has_factor, out):
+    n, t = close.shape
+    for i in range(n):
+        for j in range(t):
+            c = close[i, j]  # already adjusted, NaN on invalid days
+            if c != c:
+                out[i, j] = np.nan
+            elif has_factor:
+                out[i, j] = (high[i, j] * factor[i, j] + low[i, j] * factor[i, j] + c) / 3.0
+            else:
+                out[i, j] = (high[i, j] + low[i, j] + c) / 3.0
+
+
+def stock_beta_to_taiex(panel: Panel, params: MarketMappedParams) -> np.ndarray:
+    """``(n, t)`` read-only rolling OLS beta of each stock's daily return to TAIEX's, memoised.
+
+    Needs the ``taiex_close`` series; the window and its ``min_valid_fraction`` come from
+    ``params`` (factors with equal settings share one computation).
+    """
+    window = params.beta_window
+    count = min_periods(window, params.min_valid_fraction)
+
+    def build() -> np.ndarray:
+        market = simple_returns(panel.series["taiex_close"])
+        return _read_only(rolling_beta(factor_inputs(panel).returns, market, window, count))[0]
+
+    return panel.derived(("factors.beta_to_taiex", window, count), build)
+
+
+def beta_zscore(panel: Panel, params: MarketMappedParams) -> np.ndarray:
+    """Read-only cross-sectional winsorised z-score of :func:`stock_beta_to_taiex`, memoised."""
+    window, sigma = params.beta_window, params.winsor_sigma
+    count = min_periods(window, params.min_valid_fraction)
+    return panel.derived(
+        ("factors.beta_zscore", window, count, sigma),
+        lambda: _read_only(cross_sectional_zscore(stock_beta_to_taiex(panel, params), sigma))[0],
+    )
+
+
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Shared arrays are frozen so no factor can modify another's input in place."""
+    for arr in arrays:
+        arr.flags.writeable = False
+    return arrays
+
+
+def simple_returns(prices: np.ndarray, periods: int = 1) -> np.ndarray:
+    """``p_t / p_{t-periods} - 1`` along the last axis; NaN for the first ``periods`` dates."""
+    flat = np.ascontiguousarray(prices, dtype=np.float64)
+    out = np.empty(flat.shape)
+    _returns_kernel(flat.reshape(-1, flat.shape[-1]), periods, out.reshape(-1, flat.shape[-1]))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _returns_kernel(prices, periods, out):
     n, t = prices.shape
-    out = np.empty((n, t))
     for i in range(n):
         for j in range(min(periods, t)):
             out[i, j] = np.nan
         for j in range(periods, t):
             out[i, j] = prices[i, j] / prices[i, j - periods] - 1.0
-    return out
-
-
-def typical_price_vwap(high, low, close, volume, window: int, min_count: int) -> np.ndarray:
-    """Rolling ``Σ TP·V / Σ V`` with ``TP = (H + L + C) / 3`` over days where TP and V are valid."""
-    return rolling_vwap((high + low + close) / 3.0, volume, window, min_count)
-
-
-def stock_beta_to_taiex(panel: Panel, returns: np.ndarray, params: MarketMappedParams) -> np.ndarray:
-    """``(n, t)`` rolling OLS beta of each stock's daily return to the TAIEX daily return."""
-    market = simple_returns(panel.series["taiex_close"])
-    window = params.beta_window
-    return rolling_beta(returns, market, window, min_periods(window, params.min_valid_fraction))
 
 
 def beta_exposure(beta_z: np.ndarray, signal: np.ndarray, params: MarketMappedParams, sign: float = 1.0) -> np.ndarray:
@@ -151,17 +257,13 @@ def beta_exposure(beta_z: np.ndarray, signal: np.ndarray, params: MarketMappedPa
     z = rolling_zscore(signal, window, min_periods(window, params.min_valid_fraction))
     if params.winsor_sigma > 0:
         z = np.clip(z, -params.winsor_sigma, params.winsor_sigma)
-    return scale_by_date(np.ascontiguousarray(beta_z), z * sign)
+    return scale_by_date(beta_z, z * sign)
 
 
-@njit(cache=True, nogil=True)
-def scale_by_date(panel, per_date):
-    """``panel[i, t] * per_date[t]`` (a market-level series applied to every symbol)."""
-    n, t = panel.shape
-    out = np.empty((n, t))
-    for i in range(n):
-        for j in range(t):
-            out[i, j] = panel[i, j] * per_date[j]
+def scale_by_date(panel: np.ndarray, per_date: np.ndarray) -> np.ndarray:
+    """New ``(n, t)`` array ``panel[i, t] * per_date[t]`` (a market-level series applied to every symbol)."""
+    out = np.empty(panel.shape)
+    np.multiply(panel, per_date, out=out)
     return out
 
 
@@ -172,7 +274,8 @@ class ResultBuilder:
     ``add(name, values, warmup)`` records a component and blanks its first ``warmup`` dates in
     place (the builder takes ownership of ``values``); ``score_input(values, sign)`` adds a
     per-symbol array that is cross-sectionally standardised into the score (already
-    standardised exposures go through ``exposure``).
+    standardised exposures go through ``exposure``). ``build`` computes the score in one pass
+    over all its inputs.
     """
 
     factor: str
@@ -180,8 +283,7 @@ class ResultBuilder:
     params: FactorParams
     components: dict[str, np.ndarray] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
-    _score_total: np.ndarray | None = None
-    _score_count: np.ndarray | None = None
+    _score_parts: list[tuple[np.ndarray, np.ndarray | None, float]] = field(default_factory=list)
 
     def add(self, name: str, values: np.ndarray, warmup: int) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
@@ -193,27 +295,60 @@ class ResultBuilder:
         self.missing[name] = reason
 
     def score_input(self, values: np.ndarray, sign: float = 1.0) -> None:
-        total, count = self._accumulators()
-        accumulate_cross_sectional_zscore(total, count, values, self.params.winsor_sigma, sign)
+        self._score_parts.append((np.ascontiguousarray(values), cross_sectional_moments(values), sign))
 
     def exposure(self, values: np.ndarray, sign: float = 1.0) -> None:
-        total, count = self._accumulators()
-        accumulate_valid(total, count, values, sign)
-
-    def _accumulators(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._score_total is None:
-            self._score_total = np.zeros(self.panel.shape)
-            self._score_count = np.zeros(self.panel.shape)
-        return self._score_total, self._score_count
+        self._score_parts.append((np.ascontiguousarray(values), None, sign))
 
     def build(self, warmup: int) -> FactorResult:
-        if self._score_total is None:
+        parts = self._score_parts
+        if not parts:
             score = np.full(self.panel.shape, np.nan)
         else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                score = self._score_total / self._score_count  # 0/0 → NaN where no input is valid
-        score[:, :warmup] = np.nan
+            t = self.panel.shape[1]
+            moments = np.array([(np.zeros(t), np.ones(t)) if m is None else m for _, m, _ in parts])
+            score = np.empty(self.panel.shape)
+            _score_kernel(tuple(values for values, _, _ in parts), moments[:, 0], moments[:, 1],
+                          np.array([m is not None for _, m, _ in parts]),
+                          np.array([sign for _, _, sign in parts], dtype=np.float64),
+                          float(self.params.winsor_sigma), min(int(warmup), t), score)
         return FactorResult(self.factor, score, self.components, self.missing)
+
+
+@njit(cache=True, nogil=True)
+def _score_kernel(parts, means, scales, standardise, signs, winsor_sigma, warmup, out):
+    """Mean over the valid inputs of ``sign × clip(z)`` (standardised) or ``sign × value`` (exposures).
+
+    Row by row: each input adds into one symbol's running totals (in input order, as separate
+    accumulations would), so every input streams once and the totals stay in cache.
+    """
+    n, t = out.shape
+    total = np.empty(t)
+    count = np.empty(t)
+    for i in range(n):
+        total[:] = 0.0
+        count[:] = 0.0
+        for k in range(len(parts)):
+            row = parts[k][i]
+            sign = signs[k]
+            if standardise[k]:
+                mean = means[k]
+                scale = scales[k]
+                for j in range(warmup, t):
+                    z = clip_sigma((row[j] - mean[j]) * scale[j], winsor_sigma)
+                    if z == z:
+                        total[j] += sign * z
+                        count[j] += 1.0
+            else:
+                for j in range(warmup, t):
+                    v = row[j]
+                    if v == v:
+                        total[j] += sign * v
+                        count[j] += 1.0
+        for j in range(warmup):
+            out[i, j] = np.nan
+        for j in range(warmup, t):
+            out[i, j] = total[j] / count[j] if count[j] > 0.0 else np.nan
 
 
 def why_absent(panel: Panel, *names: str) -> str:

@@ -6,16 +6,17 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import cross_sectional_zscore, rolling_beta, rolling_mean, rolling_zscore
+from jgod_core.numerics import rolling_beta, rolling_mean, rolling_zscore
 from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     MarketMappedParams,
     ResultBuilder,
     beta_exposure,
+    beta_zscore,
+    factor_inputs,
     min_periods,
     simple_returns,
     stock_beta_to_taiex,
-    valid_inputs,
 )
 
 NOT_IN_DAILY_DATA = {
@@ -77,8 +78,7 @@ class CrossMarketFactor(Factor[CrossMarketParams]):
         p = self.params
         out = ResultBuilder(self.name, panel, p)
         mp = p.min_valid_fraction
-        close, volume = valid_inputs(panel, "close", "volume")
-        returns = simple_returns(close)
+        inputs = factor_inputs(panel)
         signals: dict[str, tuple[np.ndarray, int]] = {}  # name -> (signal, warm-up)
 
         taiex = panel.series.get("taiex_close")
@@ -106,11 +106,11 @@ class CrossMarketFactor(Factor[CrossMarketParams]):
 
         if p.flow_etf in panel.symbols:
             row = panel.symbols.index(p.flow_etf)
-            etf_volume = volume[row]
+            etf_volume = inputs.volume[row]
             flow_z = out.add("etf_flow_volume_z",
                              rolling_zscore(etf_volume, p.flow_window, min_periods(p.flow_window, mp)),
                              p.flow_window - 1)
-            signed = out.add("etf_flow_signed", flow_z * np.sign(returns[row]), p.flow_window)
+            signed = out.add("etf_flow_signed", flow_z * np.sign(inputs.returns[row]), p.flow_window)
             signals["etf_flow_signed"] = (signed, p.flow_window)
         else:
             reason = f"the flow ETF {p.flow_etf} is not in the universe"
@@ -124,8 +124,8 @@ class CrossMarketFactor(Factor[CrossMarketParams]):
             for name in ("market_beta", *(f"{s}_exposure" for s in signals)):
                 out.miss(name, f"needs the TAIEX series for betas: {panel.why_missing('taiex_close')}")
             return out.build(self.warmup_days(p))
-        beta = out.add("market_beta", stock_beta_to_taiex(panel, returns, p), p.beta_window)
-        beta_z = cross_sectional_zscore(beta, p.winsor_sigma)
+        out.add("market_beta", stock_beta_to_taiex(panel, p).copy(), p.beta_window)
+        beta_z = beta_zscore(panel, p)
         for name, (signal, warmup) in signals.items():
             exposure = beta_exposure(beta_z, signal, p)
             out.exposure(out.add(f"{name}_exposure", exposure, max(p.beta_window, warmup + p.signal_z_window - 1)))

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import cross_sectional_zscore, rolling_mean, rolling_zscore
+from jgod_core.numerics import (
+    MOMENTS_START,
+    VWAP_START,
+    moments_pop,
+    moments_push,
+    moments_value,
+    rolling_mean,
+    vwap_pop,
+    vwap_push,
+    vwap_value,
+    zscore_of,
+)
 from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     MarketMappedParams,
     ResultBuilder,
+    beta_zscore,
+    factor_inputs,
     min_periods,
     scale_by_date,
-    simple_returns,
-    stock_beta_to_taiex,
-    typical_price_vwap,
-    valid_inputs,
+    typical_price,
 )
 
 
@@ -62,15 +73,11 @@ class CycleFactor(Factor[CycleParams]):
     def compute(self, panel: Panel) -> FactorResult:
         p = self.params
         out = ResultBuilder(self.name, panel, p)
-        high, low, close, volume = valid_inputs(panel, "high", "low", "close", "volume")
-
-        lac = typical_price_vwap(high, low, close, volume, p.lac_window,
-                                 min_periods(p.lac_window, p.min_valid_fraction))
-        lac = out.add("lac", lac, p.lac_window - 1)
-        deviation = out.add("lac_deviation", close - lac, p.lac_window - 1)
-        z = rolling_zscore(deviation, p.zscore_window, min_periods(p.zscore_window, p.min_valid_fraction))
-        z = out.add("lac_deviation_z", z, p.lac_window + p.zscore_window - 2)
-        out.score_input(z, sign=-1.0)
+        inputs = factor_inputs(panel)
+        lac, deviation, z = lac_components(typical_price(panel), inputs.volume, inputs.close, p)
+        out.add("lac", lac, p.lac_window - 1)
+        out.add("lac_deviation", deviation, p.lac_window - 1)
+        out.score_input(out.add("lac_deviation_z", z, p.lac_window + p.zscore_window - 2), sign=-1.0)
 
         if not panel.has_series("taiex_close"):
             reason = f"needs the TAIEX series: {panel.why_missing('taiex_close')}"
@@ -82,7 +89,39 @@ class CycleFactor(Factor[CycleParams]):
             regime = np.where(taiex > ma * (1 + p.regime_band), 1.0, np.where(taiex < ma * (1 - p.regime_band), -1.0, 0.0))
             regime[np.isnan(ma) | np.isnan(taiex)] = np.nan
             regime = out.add("regime", regime, p.regime_ma_window - 1)
-            beta_z = cross_sectional_zscore(stock_beta_to_taiex(panel, simple_returns(close), p), p.winsor_sigma)
-            exposure = out.add("regime_exposure", scale_by_date(beta_z, regime), max(p.beta_window, p.regime_ma_window - 1))
+            exposure = out.add("regime_exposure", scale_by_date(beta_zscore(panel, p), regime),
+                               max(p.beta_window, p.regime_ma_window - 1))
             out.exposure(exposure)
         return out.build(self.warmup_days(p))
+
+
+def lac_components(tp: np.ndarray, volume: np.ndarray, close: np.ndarray,
+                   p: CycleParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``lac``, ``lac_deviation`` and ``lac_deviation_z`` (warm-ups blanked) in one sweep per symbol."""
+    outputs = np.empty(close.shape), np.empty(close.shape), np.empty(close.shape)
+    _lac_kernel(tp, volume, close, p.lac_window, min_periods(p.lac_window, p.min_valid_fraction),
+                p.zscore_window, min_periods(p.zscore_window, p.min_valid_fraction), *outputs)
+    return outputs
+
+
+@njit(cache=True, nogil=True)
+def _lac_kernel(tp, volume, close, lac_window, lac_count, z_window, z_count, lac, deviation, z):
+    n, t = close.shape
+    lac_warmup = lac_window - 1
+    z_warmup = lac_window + z_window - 2
+    for i in range(n):
+        cost = VWAP_START
+        moments = MOMENTS_START
+        for j in range(t):
+            cost = vwap_push(cost, tp[i, j], volume[i, j])
+            if j >= lac_window:
+                cost = vwap_pop(cost, tp[i, j - lac_window], volume[i, j - lac_window])
+            value = vwap_value(cost, lac_count) if j >= lac_warmup else np.nan
+            lac[i, j] = value
+            dev = close[i, j] - value
+            deviation[i, j] = dev
+            moments = moments_push(moments, dev)  # the z-score reads the blanked deviation, as stored
+            if j >= z_window:
+                moments = moments_pop(moments, deviation[i, j - z_window])
+            mean, sd = moments_value(moments, z_count, 1)
+            z[i, j] = zscore_of(dev, mean, sd) if j >= z_warmup else np.nan

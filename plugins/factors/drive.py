@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from pydantic import Field, field_validator
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import cross_sectional_zscore, group_mean, rolling_mean
+from jgod_core.numerics import SUM_START, clip_sigma, cross_sectional_moments, sum_pop, sum_push, sum_value
 from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     FactorParams,
     ResultBuilder,
+    factor_inputs,
     min_periods,
     per_symbol,
     why_absent,
-    simple_returns,
-    valid_inputs,
 )
 
 # TWSE industry groups (security-master ``industry``, as TWSE prints them) behind each theme.
@@ -95,14 +95,11 @@ class DriveFactor(Factor[DriveParams]):
         p = self.params
         out = ResultBuilder(self.name, panel, p)
         warmup = self.warmup_days(p)
-        close, volume = valid_inputs(panel, "close", "volume")
-
-        heat = stock_heat(close, volume, p)
         codes, themes = self.theme_codes(panel)
         if not themes:
             out.miss("theme_heat", "no stock of the universe belongs to any configured theme")
         else:
-            by_theme = group_mean(heat, codes, len(themes))
+            by_theme = theme_heat(panel, codes, len(themes), p)
             for k, theme in enumerate(themes):
                 out.add(f"theme_heat_{theme}", by_theme[k], warmup)
             stock_theme_heat = per_symbol(by_theme, codes)
@@ -143,13 +140,64 @@ class DriveFactor(Factor[DriveParams]):
         return np.array([index.get(t, -1) for t in assigned], dtype=np.int64), ordered
 
 
-def stock_heat(close: np.ndarray, volume: np.ndarray, p: DriveParams) -> np.ndarray:
-    """``(n, t)`` mean of the cross-sectional z-scores of recent return and volume surge."""
+def theme_heat(panel: Panel, codes: np.ndarray, n_themes: int, p: DriveParams) -> np.ndarray:
+    """``(themes, t)`` equal-weight mean stock heat of each theme's members valid that day.
+
+    A stock's heat is the mean of the cross-sectional z-scores of its ``heat_return_days``
+    return and its volume surge ``log(mean V_k / mean V_base)``; NaN unless both are known.
+    """
+    inputs = factor_inputs(panel)
     k, base = p.heat_return_days, p.heat_volume_window
-    recent = rolling_mean(volume, k, min_periods(k, p.min_valid_fraction))
-    baseline = rolling_mean(volume, base, min_periods(base, p.min_valid_fraction))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        surge = np.where((recent > 0) & (baseline > 0), np.log(recent / baseline), np.nan)
-    ret_z = cross_sectional_zscore(simple_returns(close, k), p.winsor_sigma)
-    surge_z = cross_sectional_zscore(surge, p.winsor_sigma)
-    return (ret_z + surge_z) / 2.0  # NaN unless both parts are known
+    recent_return, surge = np.empty(panel.shape), np.empty(panel.shape)
+    _heat_parts_kernel(inputs.close, inputs.volume, k, min_periods(k, p.min_valid_fraction),
+                       base, min_periods(base, p.min_valid_fraction), recent_return, surge)
+    np.log(surge, out=surge)  # numpy's vectorised log, in place: several times numba's scalar one
+    return_mean, return_scale = cross_sectional_moments(recent_return)
+    surge_mean, surge_scale = cross_sectional_moments(surge)
+    return _theme_mean_kernel(recent_return, surge, return_mean, return_scale, surge_mean, surge_scale,
+                              float(p.winsor_sigma), codes, n_themes)
+
+
+@njit(cache=True, nogil=True)
+def _heat_parts_kernel(close, volume, k, k_count, base, base_count, recent_return, surge_ratio):
+    """Per stock: the ``k``-day return and ``mean V_k / mean V_base`` (NaN unless both means > 0)."""
+    n, t = close.shape
+    for i in range(n):
+        recent = SUM_START
+        baseline = SUM_START
+        for j in range(t):
+            v = volume[i, j]
+            recent = sum_push(recent, v)
+            baseline = sum_push(baseline, v)
+            if j >= k:
+                recent = sum_pop(recent, volume[i, j - k])
+            if j >= base:
+                baseline = sum_pop(baseline, volume[i, j - base])
+            recent_return[i, j] = close[i, j] / close[i, j - k] - 1.0 if j >= k else np.nan
+            short = sum_value(recent, k_count, True)
+            long = sum_value(baseline, base_count, True)
+            surge_ratio[i, j] = short / long if short > 0.0 and long > 0.0 else np.nan
+
+
+@njit(cache=True, nogil=True)
+def _theme_mean_kernel(recent_return, surge, return_mean, return_scale, surge_mean, surge_scale, sigma, codes,
+                       n_themes):
+    n, t = recent_return.shape
+    total = np.zeros((n_themes, t))
+    count = np.zeros((n_themes, t))
+    for i in range(n):
+        g = codes[i]
+        if g < 0:
+            continue
+        for j in range(t):
+            return_z = clip_sigma((recent_return[i, j] - return_mean[j]) * return_scale[j], sigma)
+            surge_z = clip_sigma((surge[i, j] - surge_mean[j]) * surge_scale[j], sigma)
+            heat = (return_z + surge_z) / 2.0
+            if heat == heat:
+                total[g, j] += heat
+                count[g, j] += 1.0
+    out = np.empty((n_themes, t))
+    for g in range(n_themes):
+        for j in range(t):
+            out[g, j] = total[g, j] / count[g, j] if count[g, j] > 0 else np.nan
+    return out

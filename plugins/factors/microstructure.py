@@ -11,14 +11,14 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import rolling_mean
+from jgod_core.numerics import SUM_START, VWAP_START, sum_pop, sum_push, sum_value, vwap_pop, vwap_push, vwap_value
 from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     FactorParams,
     ResultBuilder,
+    factor_inputs,
     min_periods,
-    typical_price_vwap,
-    valid_inputs,
+    typical_price,
 )
 
 INTRADAY_ONLY = ("aggressive_flow", "book_imbalance", "spread_change", "cancel_rate", "intraday_cost_line")
@@ -70,20 +70,10 @@ class MicrostructureFactor(Factor[MicrostructureParams]):
     def compute(self, panel: Panel) -> FactorResult:
         p = self.params
         out = ResultBuilder(self.name, panel, p)
-        open_, high, low, close, volume = valid_inputs(panel, "open", "high", "low", "close", "volume")
-
-        spike, signed = volume_spike(volume, close, p.spike_window, min_periods(p.spike_window, p.min_valid_fraction))
+        spike, signed, deviation, reversal = daily_components(panel, p)
         out.add("volume_spike", spike, p.spike_window)
         out.score_input(out.add("signed_volume_spike", signed, p.spike_window))
-
-        vwap = typical_price_vwap(high, low, close, volume, p.vwap_window,
-                                  min_periods(p.vwap_window, p.min_valid_fraction))
-        out.score_input(out.add("vwap_deviation", close / vwap - 1.0, p.vwap_window - 1), sign=-1.0)
-
-        with np.errstate(invalid="ignore", divide="ignore"):
-            body = close / open_ - 1.0
-        reversal = micro_reversal(body, p.bar_size_window, min_periods(p.bar_size_window, p.min_valid_fraction),
-                                  p.run_length, p.small_ratio, p.large_ratio)
+        out.score_input(out.add("vwap_deviation", deviation, p.vwap_window - 1), sign=-1.0)
         out.score_input(out.add("micro_reversal", reversal, p.bar_size_window))
 
         for name in INTRADAY_ONLY:
@@ -91,60 +81,89 @@ class MicrostructureFactor(Factor[MicrostructureParams]):
         return out.build(self.warmup_days(p))
 
 
-def volume_spike(volume: np.ndarray, close: np.ndarray, window: int, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """``V_t`` over the mean volume of the ``window`` bars before t, and ``sign(r_t) × log`` of it."""
-    return _volume_spike_kernel(volume, close, rolling_mean(volume, window, min_count))
+def daily_components(panel: Panel, p: MicrostructureParams) -> tuple[np.ndarray, ...]:
+    """``volume_spike, signed_volume_spike, vwap_deviation, micro_reversal`` in one sweep per symbol.
+
+    Reads the shared masked inputs (close, volume, returns, typical price) and the raw open
+    (adjusted on the fly); warm-ups are blanked. See :class:`MicrostructureFactor`.
+    """
+    inputs = factor_inputs(panel)
+    factor = panel.fields.get("adj_factor")
+    fraction = p.min_valid_fraction
+    outputs = tuple(np.empty(panel.shape) for _ in range(4))
+    _daily_kernel(
+        inputs.close, inputs.volume, inputs.returns, typical_price(panel),
+        np.ascontiguousarray(panel.field("open"), dtype=np.float64),
+        np.empty((0, 0)) if factor is None else np.ascontiguousarray(factor), factor is not None,
+        p.spike_window, min_periods(p.spike_window, fraction), p.vwap_window, min_periods(p.vwap_window, fraction),
+        p.bar_size_window, min_periods(p.bar_size_window, fraction), p.run_length, p.small_ratio, p.large_ratio,
+        *outputs,
+    )
+    return outputs
 
 
 @njit(cache=True, nogil=True)
-def _volume_spike_kernel(volume, close, mean_volume):
-    n, t = volume.shape
-    spike = np.full((n, t), np.nan)
-    signed = np.full((n, t), np.nan)
+def _daily_kernel(close, volume, returns, tp, open_, factor, has_factor, spike_window, spike_count,
+                  vwap_window, vwap_count, size_window, size_count, run_length, small_ratio, large_ratio,
+                  spike, signed, deviation, reversal):
+    n, t = close.shape
+    body = np.empty(t)  # the current symbol's close / open - 1
+    first_reversal = max(run_length, 1, size_window)
     for i in range(n):
-        for j in range(1, t):
-            baseline = mean_volume[i, j - 1]  # the window ending the bar before t
-            if baseline > 0.0:
-                ratio = volume[i, j] / baseline
-                spike[i, j] = ratio
-                change = close[i, j] / close[i, j - 1] - 1.0
-                if ratio > 0.0 and change == change:
-                    signed[i, j] = np.sign(change) * np.log(ratio)
-    return spike, signed
+        volume_mean = SUM_START  # mean volume of the bars before t
+        cost = VWAP_START
+        size = SUM_START  # mean |body| of the bars before t
+        for j in range(t):
+            c = close[i, j]
+            v = volume[i, j]
+            ratio = np.nan
+            signed_log = np.nan
+            if j >= spike_window:  # earlier dates are warm-up
+                baseline = sum_value(volume_mean, spike_count, True)
+                if baseline > 0.0:
+                    ratio = v / baseline
+                    change = returns[i, j]
+                    if ratio > 0.0 and change == change:
+                        signed_log = np.sign(change) * np.log(ratio)
+            spike[i, j] = ratio
+            signed[i, j] = signed_log
+            volume_mean = sum_push(volume_mean, v)
+            if j >= spike_window:
+                volume_mean = sum_pop(volume_mean, volume[i, j - spike_window])
+
+            cost = vwap_push(cost, tp[i, j], v)
+            if j >= vwap_window:
+                cost = vwap_pop(cost, tp[i, j - vwap_window], volume[i, j - vwap_window])
+            deviation[i, j] = c / vwap_value(cost, vwap_count) - 1.0 if j >= vwap_window - 1 else np.nan
+
+            b = c / (open_[i, j] * factor[i, j] if has_factor else open_[i, j]) - 1.0
+            body[j] = b
+            if j >= first_reversal:
+                reversal[i, j] = _reversal_value(body, j, sum_value(size, size_count, True), run_length,
+                                                 small_ratio, large_ratio)
+            else:
+                reversal[i, j] = np.nan
+            size = sum_push(size, abs(b))
+            if j >= size_window:
+                size = sum_pop(size, abs(body[j - size_window]))
 
 
-def micro_reversal(body: np.ndarray, size_window: int, min_count: int, run_length: int,
-                   small_ratio: float, large_ratio: float) -> np.ndarray:
-    """See :class:`MicrostructureFactor`; ``body`` is ``(n, t)`` close/open − 1."""
-    size = rolling_mean(np.abs(body), size_window, min_count)  # read at t-1: the bars before t
-    return _micro_reversal_kernel(np.ascontiguousarray(body), size, run_length, small_ratio, large_ratio)
-
-
-@njit(cache=True, nogil=True)
-def _micro_reversal_kernel(body, size, run_length, small_ratio, large_ratio):
-    n, t = body.shape
-    out = np.full((n, t), np.nan)
-    for i in range(n):
-        for j in range(max(run_length, 1), t):
-            s = size[i, j - 1]
-            b = body[i, j]
-            if not (s > 0.0) or b != b:
-                continue
-            known = True
-            run_sign = 0.0  # +1 / -1 while every run bar is small with the same sign, else 0
-            for k in range(j - run_length, j):
-                prev = body[i, k]
-                if prev != prev:
-                    known = False
-                    break
-                sign = 1.0 if prev > 0.0 else -1.0
-                small = prev != 0.0 and abs(prev) <= small_ratio * s
-                if k == j - run_length:
-                    run_sign = sign if small else 0.0
-                elif not small or sign != run_sign:
-                    run_sign = 0.0
-            if not known:
-                continue
-            opposite = run_sign != 0.0 and (b > 0.0) == (run_sign < 0.0) and b != 0.0
-            out[i, j] = b / s if opposite and abs(b) >= large_ratio * s else 0.0
-    return out
+@njit(cache=True, nogil=True, inline="always")
+def _reversal_value(body, j, s, run_length, small_ratio, large_ratio):
+    """Micro reversal at ``j`` from the bodies up to ``j`` and the typical size ``s`` of the bars before."""
+    b = body[j]
+    if not (s > 0.0) or b != b:
+        return np.nan
+    run_sign = 0.0  # +1 / -1 while every run bar is small with the same sign, else 0
+    for k in range(j - run_length, j):
+        prev = body[k]
+        if prev != prev:
+            return np.nan
+        sign = 1.0 if prev > 0.0 else -1.0
+        small = prev != 0.0 and abs(prev) <= small_ratio * s
+        if k == j - run_length:
+            run_sign = sign if small else 0.0
+        elif not small or sign != run_sign:
+            run_sign = 0.0
+    opposite = run_sign != 0.0 and (b > 0.0) == (run_sign < 0.0) and b != 0.0
+    return b / s if opposite and abs(b) >= large_ratio * s else 0.0

@@ -7,18 +7,19 @@ from numba import njit
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import cross_sectional_zscore, group_mean, rolling_mean, rolling_zscore
+from jgod_core.numerics import group_mean, rolling_mean, rolling_zscore
 from jgod_core.panel import FactorResult, Panel
 from jgod_plugins.factors._common import (
     MarketMappedParams,
     ResultBuilder,
     beta_exposure,
+    beta_zscore,
+    factor_inputs,
     group_codes,
     min_periods,
     per_symbol,
     why_absent,
     simple_returns,
-    stock_beta_to_taiex,
     valid_inputs,
 )
 
@@ -73,18 +74,17 @@ class StyleFactor(Factor[StyleParams]):
     def compute(self, panel: Panel) -> FactorResult:
         p = self.params
         out = ResultBuilder(self.name, panel, p)
-        close, volume = valid_inputs(panel, "close", "volume")
-        returns = simple_returns(close)
+        inputs = factor_inputs(panel)
 
         if "industry" in panel.attributes:
             codes, groups = group_codes(panel.attributes["industry"])
-            by_group = group_mean(returns, codes, len(groups))
+            by_group = group_mean(inputs.returns, codes, len(groups))
             strength = per_symbol(by_group, codes)
             out.score_input(out.add("sector_strength", strength, 1))
         else:
             out.miss("sector_strength", "needs the security master's industry attribute, which is not loaded")
 
-        out.add("volume_entropy", volume_entropy(volume), 0)
+        out.add("volume_entropy", volume_entropy(inputs.volume), 0)
 
         if panel.has_series("vix_close"):
             vix = panel.series["vix_close"]
@@ -97,8 +97,7 @@ class StyleFactor(Factor[StyleParams]):
             slope = rolling_mean(change, p.vix_slope_window, min_periods(p.vix_slope_window, p.min_valid_fraction))
             out.add("vix_slope", slope, p.vix_slope_window)
             if panel.has_series("taiex_close"):
-                beta_z = cross_sectional_zscore(stock_beta_to_taiex(panel, returns, p), p.winsor_sigma)
-                exposure = beta_exposure(beta_z, vix, p, sign=-1.0)
+                exposure = beta_exposure(beta_zscore(panel, p), vix, p, sign=-1.0)
                 out.exposure(out.add("vix_exposure", exposure, max(p.beta_window, p.signal_z_window - 1)))
             else:
                 out.miss("vix_exposure", f"needs the TAIEX series for betas: {panel.why_missing('taiex_close')}")
