@@ -12,6 +12,14 @@ What it builds (see :mod:`jgod_core.panel` for the conventions):
 - US and FX series by as-of join: the value on Taiwan date T is the latest observation
   published by the end of T (Taipei), i.e. a US close of US date D appears on Taiwan dates after
   D only; observations older than ``US_STALENESS_DAYS`` are not carried forward;
+- ``monthly_revenue`` (NT$): the latest monthly operating revenue published by the end of T.
+  Companies file month M's revenue by the 10th of M+1 (MOPS rule), so a revenue month is stamped
+  23:59:59 Taipei on the 10th of the next month (:func:`jgod_core.data.timing.revenue_stamp`):
+  it is visible from that date on, never earlier — conservative, since many file before the
+  deadline. A value is carried until the next one is published, for at most
+  ``REVENUE_STALENESS_DAYS``; NaN for symbols without stored revenue (the sample has 2330 only);
+  ``missing["monthly_revenue"]`` when the store holds none for the panel's symbols. (Named
+  apart from the ``revenue`` of a fundamentals statement, which pairs with net income.)
 - attributes ``industry``, ``market`` (TWSE/TPEx), ``security_type`` from the security master.
 
 ``as_of`` defaults to the end of ``end``'s Taiwan day (23:59:59 Taipei); nothing stamped
@@ -36,6 +44,7 @@ from jgod_core.storage import models
 
 PRICE_FIELDS = ("open", "high", "low", "close")
 US_STALENESS_DAYS = 10
+REVENUE_STALENESS_DAYS = 70  # two monthly filings may be 31 + 31 days apart; then the value is stale
 TAIWAN_SERIES: dict[str, dict[str, str]] = {
     "taiex": {"open": "taiex_open", "high": "taiex_high", "low": "taiex_low", "close": "taiex_close"},
     "tx": {
@@ -92,6 +101,7 @@ def load_panel(
 
     fields = _fields(bars, symbols_out, dates)
     _add_adjustment(store, fields, symbols_out, dates, cutoff_utc, missing)
+    _add_monthly_revenue(store, fields, symbols_out, dates, cutoff_utc, missing)
     series = _taiwan_series(store, dates, first, end, cutoff_utc, missing)
     series.update(_us_series(store, dates, first, end, cutoff_utc, missing))
     attributes = _attributes(store, symbols_out, missing)
@@ -173,6 +183,26 @@ def _add_adjustment(store, fields, symbols, dates, cutoff, missing) -> None:
     fields["adj_factor"] = factor
 
 
+def _add_monthly_revenue(store, fields, symbols, dates, cutoff, missing) -> None:
+    """``monthly_revenue``: per symbol and date, the latest revenue published by the end of that Taiwan day."""
+    rows = store.read_table(models.MonthlyRevenue, list(symbols), as_of=cutoff, date_column="month")
+    if rows.empty:
+        missing["monthly_revenue"] = "the store holds no monthly revenue for these symbols published by the as-of time"
+        return
+    known_by = np.minimum(timing.taipei_stamp(dates, timing.END_OF_DAY),
+                          np.datetime64(timing.to_utc_naive(cutoff), "ns"))
+    grid = pd.DataFrame({
+        "symbol": np.repeat(np.asarray(symbols, dtype=object), len(dates)),
+        "known_by": np.tile(known_by, len(symbols)),
+        "position": np.arange(len(symbols) * len(dates)),
+    }).sort_values("known_by", kind="stable")
+    published = rows.assign(available_at=pd.to_datetime(rows["available_at"]))[["symbol", "available_at", "revenue_twd"]]
+    joined = pd.merge_asof(grid, published.sort_values("available_at"), left_on="known_by", right_on="available_at",
+                           by="symbol", direction="backward", tolerance=pd.Timedelta(days=REVENUE_STALENESS_DAYS))
+    fields["monthly_revenue"] = joined.sort_values("position")["revenue_twd"].to_numpy(dtype=float, na_value=np.nan).reshape(
+        len(symbols), len(dates))
+
+
 # -- market series --------------------------------------------------------------------------------
 
 
@@ -245,7 +275,8 @@ def _note_absent_datasets(store, symbols, first, end, cutoff, missing) -> None:
             missing[name] = f"{count} {name.replace('_', ' ')} rows are stored; read them with store.read_table"
     missing.setdefault(
         "fundamentals",
-        "quarterly statements are not in the store; monthly revenue is read with store.read_table(MonthlyRevenue)",
+        "quarterly statements (net income, total assets, equity) are not in the store; "
+        "monthly revenue is the panel field monthly_revenue",
     )
 
 

@@ -29,6 +29,7 @@ def perturbed_store(sample_store, tmp_path_factory):
         for table, columns in {
             "daily_bars": ("open", "high", "low", "close", "volume"),
             "market_daily": ("open", "high", "low", "close", "volume", "settlement"),
+            "monthly_revenue": ("revenue_twd",),
         }.items():
             sets = ", ".join(f"{c} = {c} * 3 + 7" for c in columns)
             conn.execute(text(f"UPDATE {table} SET {sets} WHERE available_at > :cutoff"), {"cutoff": cutoff})
