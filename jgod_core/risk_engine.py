@@ -435,6 +435,18 @@ class RiskEngine:
                 results.append(brokers[0].submit(approved))  # flatten at the primary broker
         return results
 
+    def monitor(self, context: RiskContext, brokers: Iterable[Any] = (), flatten: bool = False,
+                flatten_order: Callable[[str, int], Order] | None = None) -> Verdict | None:
+        """Between orders (each intraday update): ask every rule with ``evaluate(context)`` (the circuit
+        breaker); the first that requests HALTED halts the engine, cancels and flattens. Returns it."""
+        for rule in self.rules:
+            evaluate = getattr(rule, "evaluate", None)
+            verdict = evaluate(context) if evaluate is not None else None
+            if verdict is not None and verdict.state_request is TradingState.HALTED:
+                self.halt(verdict.reason, verdict.rule, brokers, flatten, context, flatten_order)
+                return verdict
+        return None
+
     def resume(self, reason: str = "resumed by operator", actor: str = "operator") -> None:
         self.transition(TradingState.ACTIVE, reason, actor)
 

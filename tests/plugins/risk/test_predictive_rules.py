@@ -245,3 +245,22 @@ def test_circuit_breaker_without_intraday_stream_says_it_is_inactive():
     verdict = CircuitBreakerRule().check(Order("o", "2330", Side.BUY, 1000, Decimal("600"), Decimal("600")),
                                          RiskContext(NOW))
     assert not verdict.denied and "inactive" in verdict.reason
+
+
+def test_engine_monitor_trips_the_breaker_between_orders_and_cancels_working_orders():
+    from jgod_plugins.execution.paper import PaperBroker
+    from jgod_plugins.execution.slicer import SlicerRouter
+
+    engine = RiskEngine([CircuitBreakerRule()])
+    broker = PaperBroker()
+    broker.set_day({})  # nothing fills: the order keeps working
+    ctx = RiskContext(NOW)
+    parent = engine.check(Order("w", "2330", Side.BUY, 1000, Decimal("600"), Decimal("600")), ctx).approved
+    child = SlicerRouter().schedule(parent)[0]
+    engine.send(engine.check_child(parent, child, ctx).approved, broker)
+    assert engine.monitor(ctx, [broker]) is None  # no stream yet: nothing to judge
+    ctx.return_stream = _stream([-0.001, -0.002, 0.0005, -0.0015, -0.001, -0.002], [4.5, 4, 3, 2, 1, 0])
+    verdict = engine.monitor(ctx, [broker])
+    assert verdict is not None and engine.state is TradingState.HALTED
+    assert broker.open_orders() == []
+    assert engine.state_store.current().reason.startswith("circuit_breaker: 5-minute Sharpe")
