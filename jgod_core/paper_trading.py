@@ -4,16 +4,18 @@ Day by day over ``[start, end]`` (TWSE trading days of the panel):
 
 1. the decision uses data up to the previous close only (target weights dated the previous
    trading day, prices, volumes and market series cut there — no look-ahead);
-2. the trading state is re-read from the store (a ``jgod halt`` in another terminal takes effect
+2. the daily loss the risk rules see is the last session's (close to close), since a daily run decides
+   before the open; REDUCING set by the daily-loss rule lifts at the next session;
+3. the trading state is re-read from the store (a ``jgod halt`` in another terminal takes effect
    at the next decision; HALTED cancels working orders and flattens when the pipeline says so);
-3. target shares = weight × equity / previous close, in whole lots; the difference to the
+4. target shares = weight × equity / previous close, in whole lots; the difference to the
    current position becomes one parent order per symbol (sells first, buys within the cash),
    with a marketable limit ``limit_offset`` away from the previous close, inside the ±10 % band;
-4. the risk engine judges the parent, the router slices it, the engine judges each slice, and
+5. the risk engine judges the parent, the router slices it, the engine judges each slice, and
    only then does the broker (paper) receive it; every status change is journaled first;
-5. fills update cash and positions (commission and tax in whole NT$, T+2 cash is not modelled:
+6. fills update cash and positions (commission and tax in whole NT$, T+2 cash is not modelled:
    proceeds are usable the same day, as in the backtester's default);
-6. per parent order, the execution residual = actual cost − predicted cost (fractions of the
+7. per parent order, the execution residual = actual cost − predicted cost (fractions of the
    arrival price = the day's open), predicted from the decision-time daily-bar model.
 
 Outputs in ``out``: ``orders.csv``, ``fills.csv``, ``risk_verdicts.csv``, ``trading_state.csv``,
