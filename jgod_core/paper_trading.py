@@ -13,8 +13,8 @@ Day by day over ``[start, end]`` (TWSE trading days of the panel):
    with a marketable limit ``limit_offset`` away from the previous close, inside the ±10 % band;
 5. the risk engine judges the parent, the router slices it, the engine judges each slice, and
    only then does the broker (paper) receive it; every status change is journaled first;
-6. fills update cash and positions (commission and tax in whole NT$, T+2 cash is not modelled:
-   proceeds are usable the same day, as in the backtester's default);
+6. fills update cash and positions (commission and tax in whole NT$). T+2 settlement is not
+   modelled here: sale proceeds are usable the same day (``tw_backtest`` does model T+2);
 7. per parent order, the execution residual = actual cost − predicted cost (fractions of the
    arrival price = the day's open), predicted from the decision-time daily-bar model.
 
