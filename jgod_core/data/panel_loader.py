@@ -92,7 +92,7 @@ def load_panel(
             "(run `jgod data load sample` or `jgod data fetch`)"
         )
     first = dates[0].astype("datetime64[D]").item()
-    bars = store.read_bars(wanted, first, end, cutoff_utc)
+    bars = store.read_bars(wanted, first, end, cutoff_utc, columns=(*PRICE_FIELDS, "volume", "halted"))
     symbols_out = tuple(wanted) if wanted is not None else tuple(sorted(bars["symbol"].unique()))
     missing: dict[str, str] = {}
     absent = sorted(set(symbols_out) - set(bars["symbol"].unique()))

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 import pandas as pd
 import platformdirs
-from sqlalchemy import Table, create_engine, event, func, select
+from sqlalchemy import Boolean, Date, DateTime, Table, create_engine, event, func, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -180,17 +180,20 @@ class Store:
     # -- reading (point in time) --------------------------------------------------------------
 
     def read_bars(self, symbols: Sequence[str] | None = None, start: dt.date | None = None,
-                  end: dt.date | None = None, as_of: dt.datetime | None = None) -> pd.DataFrame:
-        """Daily bars as long rows ``date, symbol, open, high, low, close, volume, …`` known at ``as_of``."""
+                  end: dt.date | None = None, as_of: dt.datetime | None = None,
+                  columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Daily bars as long rows ``date, symbol, open, high, low, close, volume, …`` known at ``as_of``
+        (``columns``: only these besides ``date, symbol``)."""
         t = DailyBar.__table__
-        cols = [t.c.date, t.c.symbol, t.c.open, t.c.high, t.c.low, t.c.close, t.c.volume, t.c.trading_value,
-                t.c.trades, t.c.halted, t.c.adj_factor, t.c.available_at]
-        query = select(*cols)
+        names = ["open", "high", "low", "close", "volume", "trading_value", "trades", "halted", "adj_factor",
+                 "available_at"] if columns is None else [c for c in columns if c not in ("date", "symbol")]
+        query = select(t.c.date, t.c.symbol, *[t.c[name] for name in names])
         query = _window(query, t.c.date, t.c.available_at, start, end, as_of)
         if symbols is not None:
             query = query.where(t.c.symbol.in_(list(symbols)))
         frame = self._frame(query.order_by(t.c.symbol, t.c.date))
-        frame["halted"] = frame["halted"].astype(bool)
+        if "halted" in frame:
+            frame["halted"] = frame["halted"].astype(bool)
         return frame
 
     def read_market(self, instruments: Sequence[str] | None = None, session: str | None = "regular",
@@ -231,9 +234,24 @@ class Store:
             return int(conn.execute(select(func.count()).select_from(t)).scalar_one())
 
     def _frame(self, query) -> pd.DataFrame:
+        """Rows of ``query`` as a frame. Rows come straight from the DB-API cursor (SQLAlchemy's
+        per-row type processing is the bulk of a large read) and dates, times and booleans are
+        converted column-wise: dates become ``datetime.date``, timestamps ``datetime64``."""
         with self.engine.connect() as conn:
             result = conn.execute(query)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            columns = list(result.keys())
+            frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=columns, coerce_float=True)
+        for column, selected in zip(columns, query.selected_columns):
+            kind = selected.type
+            if frame.empty or frame[column].isna().all():
+                continue
+            if isinstance(kind, DateTime):
+                frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+            elif isinstance(kind, Date):
+                frame[column] = pd.to_datetime(frame[column], format="ISO8601").dt.date
+            elif isinstance(kind, Boolean) and not frame[column].isna().any():
+                frame[column] = frame[column].astype(bool)
+        return frame
 
     def dispose(self) -> None:
         self.engine.dispose()
