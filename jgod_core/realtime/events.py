@@ -131,8 +131,8 @@ class EventBatch:
         return batch
 
     def take(self, index: np.ndarray | slice) -> "EventBatch":
-        """The rows selected by ``index`` (a copy)."""
-        return EventBatch(*(np.ascontiguousarray(getattr(self, f)[index]) for f in _COLUMNS))
+        """The rows selected by ``index`` (always a copy, also for a slice)."""
+        return EventBatch(*(np.array(getattr(self, f)[index], order="C", copy=True) for f in _COLUMNS))
 
     @classmethod
     def concat(cls, batches: Iterable["EventBatch"]) -> "EventBatch":

@@ -37,6 +37,7 @@ Definitions (per symbol; "bucket" = ``bucket_ns`` of exchange time, a 1-minute b
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -45,6 +46,8 @@ from numba import njit
 from jgod_core.realtime.layout import (
     BAR,
     C_BOOK_NS,
+    C_BUCKET_END_NS,
+    C_BUCKET_START_NS,
     C_LAST_EXCH_NS,
     BOOK,
     BOOK_LEVELS,
@@ -121,11 +124,17 @@ from jgod_core.realtime.layout import (
 
 VOLUME_MIN_BUCKETS = 5
 
+# The kernels only read and write the arrays they are given and never allocate, so they are
+# compiled without numba's reference counting (NRT): its non-inlined atomic incref/decref of the
+# four or five array arguments at every helper call cost ~40 ns per helper per event, several
+# times the arithmetic. Helpers are inlined at numba-IR level into the one batch loop.
+kernel = functools.partial(njit, cache=True, _nrt=False)
+
 
 # -- rings ---------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _push(state, ring, s, r, value, window):
     """Append ``value`` to ring ``r`` of symbol ``s`` (length ``window``), keeping its sum."""
     head = int(state[s, S_HEADS + r])
@@ -142,7 +151,7 @@ def _push(state, ring, s, r, value, window):
     state[s, S_HEADS + r] = head
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _recent(state, ring, s, r, age, window):
     """The value pushed ``age`` pushes ago (0 = the latest) to ring ``r`` of symbol ``s``."""
     idx = int(state[s, S_HEADS + r]) - 1 - age
@@ -151,12 +160,12 @@ def _recent(state, ring, s, r, age, window):
     return ring[s, r, idx]
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _count(state, s, r):
     return int(state[s, S_COUNTS + r])
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _mean(state, s, r):
     count = state[s, S_COUNTS + r]
     return state[s, S_SUMS + r] / count if count > 0 else np.nan
@@ -165,7 +174,7 @@ def _mean(state, s, r):
 # -- buckets -------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _sample_futures(state, ring, out, params, s, bucket_return, close):
     """Per completed futures bucket: one beta sample and one lead sample."""
     g = int(params[P_GLOBAL_SYM])
@@ -206,9 +215,16 @@ def _sample_futures(state, ring, out, params, s, bucket_return, close):
                 out[s, O_FUTURES_LEAD] = f_move - s_move
 
 
-@njit(cache=True)
-def _enter_bucket(state, ring, out, params, s, bucket_id):
-    """Close the current bucket of ``s`` (push it to the rings) when ``bucket_id`` is a new one."""
+@kernel(inline="always")
+def _enter_bucket(state, clock, ring, out, params, s, t_ns):
+    """Make the bucket holding ``t_ns`` the current one of ``s``, closing (pushing to the rings)
+    the previous one. Inside the current bucket's bounds it is a no-op without a 64-bit division."""
+    if clock[s, C_BUCKET_START_NS] <= t_ns < clock[s, C_BUCKET_END_NS]:
+        return
+    bucket_ns = int(params[P_BUCKET_NS])
+    bucket_id = t_ns // bucket_ns
+    clock[s, C_BUCKET_START_NS] = bucket_id * bucket_ns
+    clock[s, C_BUCKET_END_NS] = bucket_id * bucket_ns + bucket_ns
     current = state[s, S_BUCKET_ID]
     if current == bucket_id:
         return
@@ -236,7 +252,7 @@ def _enter_bucket(state, ring, out, params, s, bucket_id):
     state[s, S_BUCKET_PV] = 0.0
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _add_to_bucket(state, s, open_, high, low, close, volume, pv):
     if math.isnan(state[s, S_BUCKET_OPEN]):
         state[s, S_BUCKET_OPEN] = open_
@@ -255,7 +271,7 @@ def _add_to_bucket(state, s, open_, high, low, close, volume, pv):
 # -- outputs -------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _price_outputs(state, ring, out, params, s):
     """Components that depend on the last price of ``s`` and its buckets."""
     px = state[s, S_LAST_PX]
@@ -289,7 +305,7 @@ def _price_outputs(state, ring, out, params, s):
         out[s, O_MICRO_REVERSAL] = signal
 
 
-@njit(cache=True)
+@kernel(inline="always")
 def _basis(state, ring, out, params):
     f = int(params[P_FUTURES_SYM])
     x = int(params[P_INDEX_SYM])
@@ -310,9 +326,9 @@ def _basis(state, ring, out, params):
 # -- events --------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _on_trade(state, ring, out, params, s, exch_ns, price, size, side):
-    _enter_bucket(state, ring, out, params, s, exch_ns // int(params[P_BUCKET_NS]))
+@kernel(inline="always")
+def _on_trade(state, clock, ring, out, params, s, exch_ns, price, size, side):
+    _enter_bucket(state, clock, ring, out, params, s, exch_ns)
     _add_to_bucket(state, s, price, price, price, price, size, price * size)
     bid = state[s, S_BID1]
     ask = state[s, S_ASK1]
@@ -337,31 +353,31 @@ def _on_trade(state, ring, out, params, s, exch_ns, price, size, side):
     _price_outputs(state, ring, out, params, s)
 
 
-@njit(cache=True)
-def _on_bar(state, ring, out, params, s, exch_ns, open_, high, low, close, volume):
+@kernel(inline="always")
+def _on_bar(state, clock, ring, out, params, s, exch_ns, open_, high, low, close, volume):
     # A bar is stamped at its end; (end - 1 ns) falls in the bucket it covers.
-    _enter_bucket(state, ring, out, params, s, (exch_ns - 1) // int(params[P_BUCKET_NS]))
+    _enter_bucket(state, clock, ring, out, params, s, exch_ns - 1)
     typical = (high + low + close) / 3.0
     _add_to_bucket(state, s, open_, high, low, close, volume, typical * volume)
     state[s, S_LAST_PX] = close
     _price_outputs(state, ring, out, params, s)
 
 
-@njit(cache=True)
-def _on_book(state, clock, ring, out, params, s, exch_ns, book):
-    bid1 = book[0]
-    bidq1 = book[BOOK_LEVELS]
-    ask1 = book[2 * BOOK_LEVELS]
-    askq1 = book[3 * BOOK_LEVELS]
+@kernel(inline="always")
+def _on_book(state, clock, ring, out, params, s, exch_ns, book, row):
+    bid1 = book[row, 0]
+    bidq1 = book[row, BOOK_LEVELS]
+    ask1 = book[row, 2 * BOOK_LEVELS]
+    askq1 = book[row, 3 * BOOK_LEVELS]
     if not (bid1 > 0 and ask1 > bid1):
         return False
     bid_depth = 0.0
     ask_depth = 0.0
     for i in range(BOOK_LEVELS):
-        if book[i] > 0:
-            bid_depth += book[BOOK_LEVELS + i]
-        if book[2 * BOOK_LEVELS + i] > 0:
-            ask_depth += book[3 * BOOK_LEVELS + i]
+        if book[row, i] > 0:
+            bid_depth += book[row, BOOK_LEVELS + i]
+        if book[row, 2 * BOOK_LEVELS + i] > 0:
+            ask_depth += book[row, 3 * BOOK_LEVELS + i]
     if bid_depth + ask_depth > 0:
         out[s, O_BOOK_IMB] = (bid_depth - ask_depth) / (bid_depth + ask_depth)
     spread = (ask1 - bid1) / (0.5 * (ask1 + bid1))
@@ -392,20 +408,27 @@ def _on_book(state, clock, ring, out, params, s, exch_ns, book):
     return True
 
 
-@njit(cache=True)
+@kernel()
 def apply_event(state, clock, ring, out, params, kind, s, exch_ns, price, size, side, open_, high, low, book):
     """Apply one event to symbol ``s``; return False when the event is invalid and was ignored."""
+    return _apply(state, clock, ring, out, params, kind, s, exch_ns, price, size, side, open_, high, low,
+                  book.reshape((1, book.shape[0])), 0)
+
+
+@kernel(inline="always")
+def _apply(state, clock, ring, out, params, kind, s, exch_ns, price, size, side, open_, high, low, book, row):
+    """``book[row]`` is the event's book (a row of the batch's book column: no view per event)."""
     if kind == BOOK:
-        ok = _on_book(state, clock, ring, out, params, s, exch_ns, book)
+        ok = _on_book(state, clock, ring, out, params, s, exch_ns, book, row)
     else:
         if not (price > 0) or not (size >= 0) or math.isinf(price):
             return False
         if kind == TRADE:
-            _on_trade(state, ring, out, params, s, exch_ns, price, size, side)
+            _on_trade(state, clock, ring, out, params, s, exch_ns, price, size, side)
         elif kind == BAR:
             if not (low > 0 and high >= low):
                 return False
-            _on_bar(state, ring, out, params, s, exch_ns, open_, high, low, price, size)
+            _on_bar(state, clock, ring, out, params, s, exch_ns, open_, high, low, price, size)
         elif kind == INDEX:
             state[s, S_LAST_PX] = price
         else:
@@ -419,18 +442,18 @@ def apply_event(state, clock, ring, out, params, kind, s, exch_ns, price, size, 
     return ok
 
 
-@njit(cache=True)
+@kernel()
 def process_batch(state, clock, ring, out, params, kind, symbol, exch_ns, price, size, side, open_, high, low, book):
     """Apply every event of a batch in order; return how many were invalid and ignored."""
     rejected = 0
     for i in range(kind.shape[0]):
-        if not apply_event(state, clock, ring, out, params, kind[i], symbol[i], exch_ns[i], price[i], size[i],
-                           side[i], open_[i], high[i], low[i], book[i]):
+        if not _apply(state, clock, ring, out, params, kind[i], symbol[i], exch_ns[i], price[i], size[i],
+                      side[i], open_[i], high[i], low[i], book, i):
             rejected += 1
     return rejected
 
 
-@njit(cache=True)
+@kernel()
 def copy_batch(kind, symbol, exch_ns, price, size, side, open_, high, low, book,
                kind_o, symbol_o, exch_o, price_o, size_o, side_o, open_o, high_o, low_o, book_o):
     """Copy every byte of a batch (the memory-bandwidth floor the processor is measured against)."""
@@ -447,3 +470,14 @@ def copy_batch(kind, symbol, exch_ns, price, size, side, open_, high, low, book,
         for j in range(book.shape[1]):
             book_o[i, j] = book[i, j]
     return kind.shape[0]
+
+
+@kernel()
+def read_batch(kind, symbol, exch_ns, price, size, side, open_, high, low, book):
+    """Read every byte of a batch once (the read-bandwidth floor: the kernel reads, never copies, events)."""
+    acc = 0.0
+    for i in range(kind.shape[0]):
+        acc += kind[i] + symbol[i] + exch_ns[i] + price[i] + size[i] + side[i] + open_[i] + high[i] + low[i]
+        for j in range(book.shape[1]):
+            acc += book[i, j]
+    return acc

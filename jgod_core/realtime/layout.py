@@ -6,7 +6,8 @@ kernels update in place:
 - ``state[n, N_STATE]``: running scalars per symbol (session VWAP sums, current bucket, last
   book, rolling-window sums, ring heads and counts);
 - ``ring[n, N_RINGS, capacity]``: one ring buffer per rolling window, per symbol;
-- ``clock[n, N_CLOCK]`` (int64): exchange times of the last event and the last book;
+- ``clock[n, N_CLOCK]`` (int64): exchange times of the last event, the last book and the
+  current bucket's bounds;
 - ``out[n, N_OUT]``: the latest value of every F_Stat and F_Exec component per symbol
   (NaN = not computable yet, e.g. during warm-up or without the input it needs).
 
@@ -103,7 +104,9 @@ N_STATE = S_COUNTS + N_RINGS
 # -- clock columns (int64 nanoseconds: float64 cannot hold epoch ns exactly) ------------------------
 C_LAST_EXCH_NS = 0  # exchange time of the last valid event
 C_BOOK_NS = 1  # exchange time of the last valid book
-N_CLOCK = 2
+C_BUCKET_START_NS = 2  # [start, end) of the current bucket: an event inside it needs no division
+C_BUCKET_END_NS = 3
+N_CLOCK = 4
 
 # -- params vector --------------------------------------------------------------------------------
 (
