@@ -24,7 +24,7 @@ import pandas as pd
 
 from jgod_core.errors import MissingDataError
 from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.layout import BAR, BOOK, BOOK_LEVELS, TRADE
+from jgod_core.realtime.layout import BAR, TRADE
 
 TX_BARS_FILE = "taifex_tx_near_month_1min_2026-05-12_2026-06-23.csv.gz"
 TX_TICKS_UTF8 = "taifex_tx_ticks_excerpt_2026-05-29_utf8.csv"
@@ -94,28 +94,17 @@ def read_tx_ticks(raw: bool = False, symbol: str = "TX", path: Path | None = Non
 
 def read_binance_book(symbol: str = "BTCUSDT", directory: Path | None = None,
                       limit: int | None = None) -> tuple[EventBatch, list[str]]:
-    """Books and trades of the Binance recording, merged on exchange time."""
+    """Books and trades of the Binance recording, merged on exchange time (the data layer's parsers,
+    :mod:`jgod_plugins.data.recordings`; the same rows the intraday store holds)."""
+    from jgod_core.storage.intraday import event_batch
+    from jgod_plugins.data import recordings as data_recordings
+
     directory = _require(directory or intraday_dir() / BINANCE_DIR)
-    book = pd.read_csv(directory / "spot_btcusdt_book5.csv.gz", nrows=limit)
-    trades = pd.read_csv(directory / "spot_btcusdt_trades.csv.gz", nrows=limit)
-    nb, nt = len(book), len(trades)
-    b = EventBatch.empty(nb)
-    b.kind[:] = BOOK
-    b.exchange_ns[:] = book["event_time_ms"].to_numpy(np.int64) * 1_000_000
-    b.receive_ns[:] = book["recv_ts_ns"].to_numpy(np.int64)
-    b.seq[:] = book["final_update_id"].to_numpy(np.int64)
-    cols = ([f"bid_px_{i}" for i in range(1, BOOK_LEVELS + 1)] + [f"bid_qty_{i}" for i in range(1, BOOK_LEVELS + 1)]
-            + [f"ask_px_{i}" for i in range(1, BOOK_LEVELS + 1)] + [f"ask_qty_{i}" for i in range(1, BOOK_LEVELS + 1)])
-    b.book[:] = book[cols].to_numpy(float)
-    t = EventBatch.empty(nt)
-    t.kind[:] = TRADE
-    t.exchange_ns[:] = trades["trade_time_ms"].to_numpy(np.int64) * 1_000_000
-    t.receive_ns[:] = trades["recv_ts_ns"].to_numpy(np.int64)
-    t.seq[:] = trades["trade_id"].to_numpy(np.int64)
-    t.price[:] = trades["price"].to_numpy(float)
-    t.size[:] = trades["qty"].to_numpy(float)
-    t.side[:] = np.where(trades["is_buyer_maker"].to_numpy() == 1, -1, 1)
-    return EventBatch.concat([b, t]).sorted_by_exchange_time(), [symbol]
+    books = data_recordings.read_binance_books(directory)
+    trades = data_recordings.read_binance_trades(directory)
+    if limit is not None:
+        books, trades = books.head(limit), trades.head(limit)
+    return event_batch(trades, books), [symbol]
 
 
 def previous_day_close(trade_date: dt.date, path: Path | None = None) -> float | None:
