@@ -21,6 +21,21 @@ def _store_url(store: Optional[str]) -> str:
     return url
 
 
+def _replay_on_virtual_clock(pipeline, day: dt.date):
+    """The whole trading date through the live loop on virtual time (from 00:00 to 24:00 Taipei)."""
+    import pandas as pd
+
+    from jgod_core.realtime.clock import LoopClock, VirtualTimeLoop
+    from jgod_core.realtime.session import IntradaySession
+
+    start = pd.Timestamp(day, tz="Asia/Taipei").value
+    loop = VirtualTimeLoop()
+    try:
+        return IntradaySession(pipeline).run_live(day, start + 86_400_000_000_000 - 1, clock=LoopClock(loop, start))
+    finally:
+        loop.close()
+
+
 def register(app: typer.Typer) -> None:
     from jgod_core.cli import _load_or_exit, console, err_console
 
@@ -29,6 +44,8 @@ def register(app: typer.Typer) -> None:
         pipeline_path: Path = typer.Argument(..., metavar="PIPELINE", help="Intraday pipeline file."),
         date: str = typer.Option(..., "--date", help="Trade date to replay, YYYY-MM-DD."),
         out: Path = typer.Option(Path("runs/replay"), "--out", "-o", help="Output directory."),
+        live_loop: bool = typer.Option(False, "--live-loop", help="Run it through the live loop (feed sessions, "
+                                                                  "decision timer) on a virtual clock instead."),
     ) -> None:
         """Replay a recorded session: feeds → processor → factors → signal → risk gate → paper broker."""
         from jgod_core.realtime.session import IntradaySession, write_outputs
@@ -39,7 +56,10 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"error: --date {date!r} is not YYYY-MM-DD")
             raise typer.Exit(2)
         pipeline = _load_or_exit(pipeline_path)
-        result = IntradaySession(pipeline).replay(day)
+        if live_loop:
+            result = _replay_on_virtual_clock(pipeline, day)
+        else:
+            result = IntradaySession(pipeline).replay(day)
         paths = write_outputs(result, out, day, pipeline)
         console.print(f"{result.events} events, {result.decisions} decisions, {len(result.orders)} orders "
                       f"({', '.join(f'{k} {v}' for k, v in result.orders['outcome'].value_counts().items()) or '-'}), "

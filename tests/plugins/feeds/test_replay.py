@@ -52,3 +52,11 @@ def test_binance_recording_has_books_and_trades_with_aggressor_side():
     trades = batch.kind == 1
     assert set(np.unique(batch.side[trades])) <= {-1, 1}
     assert (np.diff(batch.exchange_ns) >= 0).all()
+
+
+def test_replay_through_the_live_loop_on_a_virtual_clock_gives_the_same_order_list(tmp_path, capsys):
+    args = ["replay", "pipelines/tw_intraday.yaml", "--date", "2026-05-28", "--out"]
+    assert main(args + [str(tmp_path / "replay")]) == 0
+    assert main(args + [str(tmp_path / "live"), "--live-loop"]) == 0
+    replayed = (tmp_path / "replay" / "orders.csv").read_bytes()
+    assert (tmp_path / "live" / "orders.csv").read_bytes() == replayed and len(replayed.splitlines()) > 1
