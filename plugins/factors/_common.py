@@ -283,7 +283,7 @@ class ResultBuilder:
     params: FactorParams
     components: dict[str, np.ndarray] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
-    _score_parts: list[tuple[np.ndarray, np.ndarray | None, float]] = field(default_factory=list)
+    _score_parts: list[tuple[np.ndarray, tuple | None, float]] = field(default_factory=list)  # values, moments, sign
 
     def add(self, name: str, values: np.ndarray, warmup: int) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
@@ -295,10 +295,11 @@ class ResultBuilder:
         self.missing[name] = reason
 
     def score_input(self, values: np.ndarray, sign: float = 1.0) -> None:
-        self._score_parts.append((np.ascontiguousarray(values), cross_sectional_moments(values), sign))
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        self._score_parts.append((values, cross_sectional_moments(values), sign))
 
     def exposure(self, values: np.ndarray, sign: float = 1.0) -> None:
-        self._score_parts.append((np.ascontiguousarray(values), None, sign))
+        self._score_parts.append((np.ascontiguousarray(values, dtype=np.float64), None, sign))
 
     def build(self, warmup: int) -> FactorResult:
         parts = self._score_parts
@@ -319,36 +320,24 @@ class ResultBuilder:
 def _score_kernel(parts, means, scales, standardise, signs, winsor_sigma, warmup, out):
     """Mean over the valid inputs of ``sign × clip(z)`` (standardised) or ``sign × value`` (exposures).
 
-    Row by row: each input adds into one symbol's running totals (in input order, as separate
-    accumulations would), so every input streams once and the totals stay in cache.
+    ``z = (x - means[k, t]) * scales[k, t]``, the cross-sectional z-score. One pass: every cell
+    sums its inputs in registers, in input order (as separate accumulations would).
     """
     n, t = out.shape
-    total = np.empty(t)
-    count = np.empty(t)
     for i in range(n):
-        total[:] = 0.0
-        count[:] = 0.0
-        for k in range(len(parts)):
-            row = parts[k][i]
-            sign = signs[k]
-            if standardise[k]:
-                mean = means[k]
-                scale = scales[k]
-                for j in range(warmup, t):
-                    z = clip_sigma((row[j] - mean[j]) * scale[j], winsor_sigma)
-                    if z == z:
-                        total[j] += sign * z
-                        count[j] += 1.0
-            else:
-                for j in range(warmup, t):
-                    v = row[j]
-                    if v == v:
-                        total[j] += sign * v
-                        count[j] += 1.0
         for j in range(warmup):
             out[i, j] = np.nan
         for j in range(warmup, t):
-            out[i, j] = total[j] / count[j] if count[j] > 0.0 else np.nan
+            total = 0.0
+            count = 0.0
+            for k in range(len(parts)):
+                v = parts[k][i, j]
+                if standardise[k]:
+                    v = clip_sigma((v - means[k, j]) * scales[k, j], winsor_sigma)
+                if v == v:
+                    total += signs[k] * v
+                    count += 1.0
+            out[i, j] = total / count if count > 0.0 else np.nan
 
 
 def why_absent(panel: Panel, *names: str) -> str:

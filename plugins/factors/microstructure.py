@@ -113,20 +113,16 @@ def _daily_kernel(close, volume, returns, tp, open_, factor, has_factor, spike_w
         volume_mean = SUM_START  # mean volume of the bars before t
         cost = VWAP_START
         size = SUM_START  # mean |body| of the bars before t
+        unknown_run = 0  # NaN bodies among the run_length bars before t
         for j in range(t):
             c = close[i, j]
             v = volume[i, j]
             ratio = np.nan
-            signed_log = np.nan
             if j >= spike_window:  # earlier dates are warm-up
                 baseline = sum_value(volume_mean, spike_count, True)
                 if baseline > 0.0:
                     ratio = v / baseline
-                    change = returns[i, j]
-                    if ratio > 0.0 and change == change:
-                        signed_log = np.sign(change) * np.log(ratio)
             spike[i, j] = ratio
-            signed[i, j] = signed_log
             volume_mean = sum_push(volume_mean, v)
             if j >= spike_window:
                 volume_mean = sum_pop(volume_mean, volume[i, j - spike_window])
@@ -138,14 +134,27 @@ def _daily_kernel(close, volume, returns, tp, open_, factor, has_factor, spike_w
 
             b = c / (open_[i, j] * factor[i, j] if has_factor else open_[i, j]) - 1.0
             body[j] = b
-            if j >= first_reversal:
-                reversal[i, j] = _reversal_value(body, j, sum_value(size, size_count, True), run_length,
-                                                 small_ratio, large_ratio)
-            else:
+            if j < first_reversal:
                 reversal[i, j] = np.nan
+            else:
+                s = sum_value(size, size_count, True)
+                if not (s > 0.0) or b != b or unknown_run > 0:
+                    reversal[i, j] = np.nan
+                elif abs(b) < large_ratio * s:  # not a large bar: no reversal, whatever the run
+                    reversal[i, j] = 0.0
+                else:
+                    reversal[i, j] = _reversal_value(body, j, s, run_length, small_ratio, large_ratio)
             size = sum_push(size, abs(b))
             if j >= size_window:
                 size = sum_pop(size, abs(body[j - size_window]))
+            unknown_run += b != b
+            if j >= run_length:
+                unknown_run -= body[j - run_length] != body[j - run_length]
+        # the log in its own loop: a libm call inside the sweep would spill the window states
+        for j in range(t):
+            ratio = spike[i, j]
+            change = returns[i, j]
+            signed[i, j] = np.sign(change) * np.log(ratio) if ratio > 0.0 and change == change else np.nan
 
 
 @njit(cache=True, nogil=True, inline="always")
