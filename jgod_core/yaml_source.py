@@ -24,7 +24,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from jgod_core.diagnostics import Diagnostic
 
 MAX_FILE_BYTES = 2_000_000
-MAX_NODES = 100_000
+MAX_NODES = 20_000
 MAX_DEPTH = 64
 
 Loc = tuple[str | int, ...]

@@ -43,7 +43,7 @@ def test_plugins_json_has_plugins_components_and_skipped(fixture_plugins_env, ca
     }]
     assert [(c["kind"], c["name"]) for c in listing["components"]][:3] == [
         ("backtester", "fx_backtest"), ("broker", "fx_broker"), ("data_source", "fx_source")]
-    assert {s["distribution"] for s in listing["skipped"]} == {"jgod"}
+    assert "jgod" in {s["distribution"] for s in listing["skipped"]}  # built-ins blocked, and said so
 
 
 def test_plugins_show_gives_docs_needs_phases_warmup_and_params(fixture_plugins_env, wide_terminal, capsys):
