@@ -6,8 +6,9 @@ plus the symbol names its ``symbol`` column indexes:
 - :func:`read_tx_bars`: TAIFEX TX near-month 1-minute bars of one trade date and session. A bar
   is stamped at its END (bar_start + 1 min): it is known only then. The recording has no receive
   time, so ``receive_ns`` equals ``exchange_ns``. ``seq`` is the bar's position in the session.
-- :func:`read_tx_ticks`: the TAIFEX tick-file excerpt (cp950 raw or utf-8); size = (B+S)//2
-  contracts, minimum 1 (one side of each print), side unknown.
+- :func:`read_tx_ticks`: the TX prints of the TAIFEX tick-file excerpt (cp950 raw or utf-8),
+  through the data layer's parser; size = (B+S)//2 contracts, minimum 1 (one side of each
+  print), side unknown.
 - :func:`read_binance_book`: the Binance BTCUSDT 5-level book after each depth diff (exchange
   time = event time, receive time = local ns stamp, ``seq`` = final update id) and every trade
   (aggressor side from ``is_buyer_maker``; ``seq`` = trade id).
@@ -24,7 +25,7 @@ import pandas as pd
 
 from jgod_core.errors import MissingDataError
 from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.layout import BAR, TRADE
+from jgod_core.realtime.layout import BAR
 
 TX_BARS_FILE = "taifex_tx_near_month_1min_2026-05-12_2026-06-23.csv.gz"
 TX_TICKS_UTF8 = "taifex_tx_ticks_excerpt_2026-05-29_utf8.csv"
@@ -75,21 +76,25 @@ def read_tx_bars(trade_date: dt.date, session: str = "day", symbol: str = "TX",
 
 
 def read_tx_ticks(raw: bool = False, symbol: str = "TX", path: Path | None = None) -> tuple[EventBatch, list[str]]:
-    """The TAIFEX TX tick excerpt; ``raw`` reads the original cp950 bytes."""
-    path = _require(path or intraday_dir() / (TX_TICKS_CP950 if raw else TX_TICKS_UTF8))
-    df = pd.read_csv(path, encoding="cp950" if raw else "utf-8", dtype=str, skipinitialspace=False)
-    df.columns = ["date", "product", "expiry", "time", "price", "volume_bs", "near", "far", "auction"]
-    df = df.apply(lambda col: col.str.strip())
-    stamp = pd.to_datetime(df["date"] + df["time"].str.zfill(6), format="%Y%m%d%H%M%S")
-    exch_ns = stamp.dt.tz_localize("Asia/Taipei").astype("int64").to_numpy()
-    batch = EventBatch.empty(len(df))
-    batch.kind[:] = TRADE
-    batch.exchange_ns[:] = exch_ns
-    batch.receive_ns[:] = exch_ns
-    batch.price[:] = df["price"].astype(float).to_numpy()
-    batch.size[:] = np.maximum(df["volume_bs"].astype(int).to_numpy() // 2, 1)
-    batch.seq[:] = np.arange(len(df))
-    return batch, [symbol]
+    """The TX prints of the TAIFEX tick excerpt (``raw`` reads the original cp950 bytes).
+
+    Decoded by the data layer's parser (:func:`jgod_plugins.data.recordings.parse_taifex_ticks`,
+    the rows the intraday store holds): the repeated night-open auction print is dropped once
+    there, and the calendar-spread rows (product ``CAF``, contract ``202606/202607``, price =
+    the spread) are another instrument, so they are not TX trades. ``seq`` is the print's
+    position in exchange-time order (the file has no sequence number; the excerpt lists the
+    day-open auction print last).
+    """
+    from jgod_core.storage.intraday import event_batch
+    from jgod_plugins.data import recordings as data_recordings
+
+    name, encoding = (TX_TICKS_CP950, "cp950") if raw else (TX_TICKS_UTF8, "utf-8")
+    frame = data_recordings.parse_taifex_ticks(_require(path or intraday_dir() / name), encoding)
+    tx = frame[frame["instrument"] == "tx"]
+    tx = tx.iloc[np.lexsort((tx["seq"].to_numpy(np.int64), tx["exchange_ns"].to_numpy(np.int64)))].copy()
+    tx["seq"] = np.arange(len(tx), dtype=np.int64)
+    tx["receive_ns"] = tx["exchange_ns"]  # the file has no receive time
+    return event_batch(ticks=tx), [symbol]
 
 
 def read_binance_book(symbol: str = "BTCUSDT", directory: Path | None = None,

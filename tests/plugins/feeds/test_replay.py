@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from jgod_core.cli import main
@@ -40,10 +41,21 @@ def test_tx_bars_are_stamped_at_their_end_and_sorted():
 def test_raw_cp950_tick_file_decodes_to_the_same_ticks_as_the_utf8_copy():
     raw, _ = read_tx_ticks(raw=True)
     utf8, _ = read_tx_ticks(raw=False)
-    assert len(raw) == len(utf8) == 1004
+    assert len(raw) == len(utf8)
     np.testing.assert_array_equal(raw.price, utf8.price)
     np.testing.assert_array_equal(raw.exchange_ns, utf8.exchange_ns)
     assert raw.price[0] == 43964 and raw.size[0] == 73  # 146 (B+S) // 2
+
+
+def test_tx_ticks_drop_the_repeated_night_open_auction_and_the_calendar_spread_rows():
+    batch, symbols = read_tx_ticks(raw=True)
+    # 1,004 rows = 1,001 TX prints + the night-open auction repeated once + 2 CAF spread prints (0.6)
+    assert symbols == ["TX"] and len(batch) == 1001
+    assert batch.price.min() > 40_000  # no spread price among the TX trades
+    night_open = int(pd.Timestamp("2026-05-28 15:00", tz="Asia/Taipei").value)
+    assert int(np.sum((batch.exchange_ns == night_open) & (batch.price == 43964) & (batch.size == 73))) == 1
+    assert (np.diff(batch.exchange_ns) >= 0).all()
+    np.testing.assert_array_equal(batch.seq, np.arange(1001))  # contiguous in exchange-time order
 
 
 def test_binance_recording_has_books_and_trades_with_aggressor_side():
