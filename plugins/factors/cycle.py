@@ -13,6 +13,7 @@ from jgod_core.numerics import (
     moments_pop,
     moments_push,
     moments_value,
+    pair_row,
     rolling_mean,
     vwap_pop,
     vwap_push,
@@ -109,19 +110,30 @@ def _lac_kernel(tp, volume, close, lac_window, lac_count, z_window, z_count, lac
     n, t = close.shape
     lac_warmup = lac_window - 1
     z_warmup = lac_window + z_window - 2
-    for i in range(n):
-        cost = VWAP_START
-        moments = MOMENTS_START
+    for a in range(0, n, 2):  # symbols a and b in lock-step (see jgod_core.numerics)
+        b = pair_row(a, n)
+        cost_a, cost_b = VWAP_START, VWAP_START
+        moments_a, moments_b = MOMENTS_START, MOMENTS_START
         for j in range(t):
-            cost = vwap_push(cost, tp[i, j], volume[i, j])
+            cost_a = vwap_push(cost_a, tp[a, j], volume[a, j])
+            cost_b = vwap_push(cost_b, tp[b, j], volume[b, j])
             if j >= lac_window:
-                cost = vwap_pop(cost, tp[i, j - lac_window], volume[i, j - lac_window])
-            value = vwap_value(cost, lac_count) if j >= lac_warmup else np.nan
-            lac[i, j] = value
-            dev = close[i, j] - value
-            deviation[i, j] = dev
-            moments = moments_push(moments, dev)  # the z-score reads the blanked deviation, as stored
+                cost_a = vwap_pop(cost_a, tp[a, j - lac_window], volume[a, j - lac_window])
+                cost_b = vwap_pop(cost_b, tp[b, j - lac_window], volume[b, j - lac_window])
+            lac_a = vwap_value(cost_a, lac_count) if j >= lac_warmup else np.nan
+            lac_b = vwap_value(cost_b, lac_count) if j >= lac_warmup else np.nan
+            lac[a, j] = lac_a
+            lac[b, j] = lac_b
+            dev_a = close[a, j] - lac_a
+            dev_b = close[b, j] - lac_b
+            deviation[a, j] = dev_a
+            deviation[b, j] = dev_b
+            moments_a = moments_push(moments_a, dev_a)  # the z-score reads the blanked deviation, as stored
+            moments_b = moments_push(moments_b, dev_b)
             if j >= z_window:
-                moments = moments_pop(moments, deviation[i, j - z_window])
-            mean, sd = moments_value(moments, z_count, 1)
-            z[i, j] = zscore_of(dev, mean, sd) if j >= z_warmup else np.nan
+                moments_a = moments_pop(moments_a, deviation[a, j - z_window])
+                moments_b = moments_pop(moments_b, deviation[b, j - z_window])
+            mean, sd = moments_value(moments_a, z_count, 1)
+            z[a, j] = zscore_of(dev_a, mean, sd) if j >= z_warmup else np.nan
+            mean, sd = moments_value(moments_b, z_count, 1)
+            z[b, j] = zscore_of(dev_b, mean, sd) if j >= z_warmup else np.nan

@@ -73,6 +73,27 @@ def test_rolling_kernels_read_nothing_after_t(gappy_panel):
         np.testing.assert_array_equal(fn(gappy_panel, 30)[:, : cut + 1], fn(perturbed, 30)[:, : cut + 1])
 
 
+@pytest.mark.parametrize("rows", [1, 3, 5])
+def test_rolling_kernels_give_each_row_its_own_result_for_odd_row_counts(gappy_panel, rows):
+    """Kernels sweep symbols in pairs; an odd count pairs the last row with itself."""
+    x = gappy_panel[:rows]
+    market = np.nanmean(gappy_panel, axis=0)
+    kernels = {
+        "mean": lambda v: nx.rolling_mean(v, 20, 15),
+        "sum": lambda v: nx.rolling_sum(v, 20, 15),
+        "std": lambda v: nx.rolling_std(v, 20, 15),
+        "zscore": lambda v: nx.rolling_zscore(v, 20, 15),
+        "beta": lambda v: nx.rolling_beta(v, market, 20, 15),
+        "vwap": lambda v: nx.rolling_vwap(v, np.abs(v[::-1]), 20, 15),
+    }
+    for name, fn in kernels.items():
+        together = fn(x)
+        for i in range(rows):
+            alone = fn(x[i:i + 1]) if name != "vwap" else nx.rolling_vwap(x[i:i + 1], np.abs(x[::-1])[i:i + 1], 20, 15)
+            np.testing.assert_array_equal(together[i], alone[0], err_msg=f"{name} row {i}")
+        assert np.isfinite(together).any(), name
+
+
 def test_rolling_beta_equals_pandas_pairwise(gappy_panel):
     rng = np.random.default_rng(3)
     market = rng.normal(0, 0.01, gappy_panel.shape[1])

@@ -162,6 +162,26 @@ def test_values_up_to_t_do_not_change_when_data_after_t_changes(sample_panel, fa
         assert not np.array_equal(values[..., cut + 1:], other[..., cut + 1:], equal_nan=True) or name == "regime"
 
 
+PER_SYMBOL_COMPONENTS = {
+    CycleFactor: ("lac", "lac_deviation", "lac_deviation_z"),
+    MicrostructureFactor: ("volume_spike", "signed_volume_spike", "vwap_deviation", "micro_reversal"),
+    CrossMarketFactor: ("market_beta",),
+}
+
+
+@pytest.mark.parametrize("keep", [slice(0, 11), slice(5, 6), slice(1, 12, 2)], ids=["11", "1", "6-odd-positions"])
+def test_per_symbol_components_do_not_depend_on_the_other_symbols(sample_panel, keep):
+    rows = list(range(len(sample_panel.symbols)))[keep]
+    subset = Panel(tuple(sample_panel.symbols[i] for i in rows), sample_panel.dates,
+                   {k: np.ascontiguousarray(v[rows]) for k, v in sample_panel.fields.items()}, sample_panel.series,
+                   {k: v[rows] for k, v in sample_panel.attributes.items()}, sample_panel.missing)
+    for factor, names in PER_SYMBOL_COMPONENTS.items():
+        full, part = factor().compute(sample_panel), factor().compute(subset)
+        for name in names:
+            assert np.isfinite(part.components[name]).any(), name
+            np.testing.assert_array_equal(part.components[name], full.components[name][rows], err_msg=name)
+
+
 def test_halt_blanks_strict_windows_but_not_tolerant_ones(sample_panel):
     i = sample_panel.symbols.index("2474")
     j = int(np.flatnonzero(sample_panel.dates == np.datetime64("2020-08-18"))[0])
