@@ -251,13 +251,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         return 130
-    except Exception as exc:  # click.UsageError and friends (typer >= 0.26 vendors click as typer._click)
-        import click
-
-        click_errors = tuple(t for t in (click.exceptions.ClickException, getattr(typer, "TyperException", None)) if t)
-        if isinstance(exc, click_errors) and callable(getattr(exc, "show", None)):
+    except Exception as exc:  # click usage errors: typer >= 0.26 vendors click, so match by shape
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
-            return int(getattr(exc, "exit_code", 2))
+            return exc.exit_code
         raise
     return code if isinstance(code, int) else 0
 
