@@ -1,12 +1,24 @@
 """Taiwan market rules (SPEC §9): tick ladder, ±10 % price limits, board lots, costs.
 
 Vectorised over numpy arrays; scalars work too. Money is NT$; costs round down to whole NT$
-as brokers bill them (commission floor NT$20).
+as brokers bill them (commission floor NT$20); the futures transaction tax rounds to the
+nearest NT$.
+
+The tick ladders are versioned data (:data:`STOCK_LADDERS`, :data:`ETF_LADDERS`): each version
+has the date it took effect and its source. Every ladder function takes ``as_of`` (a date;
+default: the latest version) and uses the version in force on that date. A new exchange rule
+is one more :class:`TickLadder` row with its ``effective_from`` date.
 """
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+from dataclasses import dataclass
+
 import numpy as np
+
+from jgod_core.errors import JGodError
 
 BOARD_LOT_SHARES = 1000
 PRICE_LIMIT = 0.10
@@ -16,27 +28,75 @@ SELL_TAX_STOCK = 0.003
 SELL_TAX_DAY_TRADE = 0.0015
 SELL_TAX_ETF = 0.001
 
-# Upper bounds (exclusive) and tick sizes of the TWSE stock ladder.
-STOCK_LADDER_BOUNDS = np.array([10.0, 50.0, 100.0, 500.0, 1000.0, np.inf])
-STOCK_LADDER_TICKS = np.array([0.01, 0.05, 0.1, 0.5, 1.0, 5.0])
-# ETFs: 0.01 below 50, 0.05 from 50.
-ETF_LADDER_BOUNDS = np.array([50.0, np.inf])
-ETF_LADDER_TICKS = np.array([0.01, 0.05])
+FUTURES_TAX_RATE = 0.00002  # TAIFEX stock-index futures: 0.002 % of the contract value, each side
 
 
-def tick_size(price, is_etf=False):
-    """Tick size at ``price`` (the tick that applies to prices in the band containing it)."""
+class MarketRulesError(JGodError):
+    """A market rule was asked about a date no recorded rule version covers."""
+
+
+@dataclass(frozen=True)
+class TickLadder:
+    """One version of a tick ladder: upper bounds (exclusive) of its price bands and their ticks.
+
+    ``effective_from`` is the first date it applies (None: in force before any date the engine
+    covers; its start date is not recorded here). ``source`` names the rule text.
+    """
+
+    effective_from: dt.date | None
+    bounds: tuple[float, ...]
+    ticks: tuple[float, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        if len(self.bounds) != len(self.ticks) or self.bounds[-1] != np.inf or list(self.bounds) != sorted(self.bounds):
+            raise ValueError(f"tick ladder from {self.effective_from}: bounds must rise to inf, one tick per band")
+
+
+STOCK_LADDERS: tuple[TickLadder, ...] = (
+    TickLadder(None, (10.0, 50.0, 100.0, 500.0, 1000.0, np.inf), (0.01, 0.05, 0.1, 0.5, 1.0, 5.0),
+               "TWSE Operating Rules, Article 62 (tick sizes of listed stocks), as in force in 2024-2026; "
+               "SPEC §9. Start date not recorded: earlier versions were not checked"),
+)
+ETF_LADDERS: tuple[TickLadder, ...] = (
+    TickLadder(None, (50.0, np.inf), (0.01, 0.05),
+               "TWSE Regulations Governing Trading of Beneficiary Certificates, Article 6 (ETF and REIT "
+               "certificates: NT$0.01 below NT$50, NT$0.05 from NT$50); text verified in the version dated "
+               "2006-01-13 (twse-regulation.twse.com.tw, FLCODE=FL007114), still in force"),
+)
+# The latest versions, as flat arrays (numba kernels and older callers read these).
+STOCK_LADDER_BOUNDS = np.array(STOCK_LADDERS[-1].bounds)
+STOCK_LADDER_TICKS = np.array(STOCK_LADDERS[-1].ticks)
+ETF_LADDER_BOUNDS = np.array(ETF_LADDERS[-1].bounds)
+ETF_LADDER_TICKS = np.array(ETF_LADDERS[-1].ticks)
+
+
+def ladder_in_force(versions: tuple[TickLadder, ...], as_of: dt.date | dt.datetime | None = None) -> TickLadder:
+    """The version of ``versions`` (ordered by ``effective_from``) in force on ``as_of`` (None: latest)."""
+    if as_of is None:
+        return versions[-1]
+    day = as_of.date() if isinstance(as_of, dt.datetime) else as_of
+    starts = [v.effective_from or dt.date.min for v in versions]
+    k = bisect.bisect_right(starts, day) - 1
+    if k < 0:
+        raise MarketRulesError(f"no tick ladder recorded for {day}: the first version takes effect {starts[0]}")
+    return versions[k]
+
+
+def tick_size(price, is_etf=False, as_of=None):
+    """Tick size at ``price`` (the tick that applies to prices in the band containing it) on ``as_of``."""
     price = np.asarray(price, dtype=float)
     etf = np.broadcast_to(np.asarray(is_etf, dtype=bool), price.shape)
-    stock_tick = STOCK_LADDER_TICKS[np.searchsorted(STOCK_LADDER_BOUNDS, price, side="right")]
-    etf_tick = ETF_LADDER_TICKS[np.searchsorted(ETF_LADDER_BOUNDS, price, side="right")]
+    stock, etf_ladder = ladder_in_force(STOCK_LADDERS, as_of), ladder_in_force(ETF_LADDERS, as_of)
+    stock_tick = np.asarray(stock.ticks)[np.searchsorted(stock.bounds, price, side="right")]
+    etf_tick = np.asarray(etf_ladder.ticks)[np.searchsorted(etf_ladder.bounds, price, side="right")]
     out = np.where(etf, etf_tick, stock_tick)
     return out if out.ndim else float(out)
 
 
-def _round(price, is_etf, mode: str):
+def _round(price, is_etf, mode: str, as_of=None):
     price = np.asarray(price, dtype=float)
-    tick = np.asarray(tick_size(price, is_etf))
+    tick = np.asarray(tick_size(price, is_etf, as_of))
     units = price / tick
     # 1e-9 guards against 12.35/0.05 = 246.99999999999997
     if mode == "down":
@@ -49,26 +109,26 @@ def _round(price, is_etf, mode: str):
     return out if out.ndim else float(out)
 
 
-def round_to_tick(price, is_etf=False, mode: str = "nearest"):
-    """Round a price onto the ladder (``mode``: nearest, down, up)."""
-    return _round(price, is_etf, mode)
+def round_to_tick(price, is_etf=False, mode: str = "nearest", as_of=None):
+    """Round a price onto the ladder in force on ``as_of`` (``mode``: nearest, down, up)."""
+    return _round(price, is_etf, mode, as_of)
 
 
-def is_on_tick(price, is_etf=False):
-    """True where ``price`` lies exactly on the ladder."""
+def is_on_tick(price, is_etf=False, as_of=None):
+    """True where ``price`` lies exactly on the ladder in force on ``as_of``."""
     price = np.asarray(price, dtype=float)
-    out = np.isclose(_round(price, is_etf, "nearest"), price, rtol=0, atol=1e-9)
+    out = np.isclose(_round(price, is_etf, "nearest", as_of), price, rtol=0, atol=1e-9)
     return out if out.ndim else bool(out)
 
 
-def limit_up(reference_price, is_etf=False):
+def limit_up(reference_price, is_etf=False, as_of=None):
     """Highest price allowed: +10 % of the reference, rounded down onto the ladder."""
-    return _round(np.asarray(reference_price, dtype=float) * (1 + PRICE_LIMIT), is_etf, "down")
+    return _round(np.asarray(reference_price, dtype=float) * (1 + PRICE_LIMIT), is_etf, "down", as_of)
 
 
-def limit_down(reference_price, is_etf=False):
+def limit_down(reference_price, is_etf=False, as_of=None):
     """Lowest price allowed: −10 % of the reference, rounded up onto the ladder."""
-    return _round(np.asarray(reference_price, dtype=float) * (1 - PRICE_LIMIT), is_etf, "up")
+    return _round(np.asarray(reference_price, dtype=float) * (1 - PRICE_LIMIT), is_etf, "up", as_of)
 
 
 def commission(notional, rate=COMMISSION_RATE, discount=1.0, minimum=MIN_COMMISSION_TWD):
@@ -87,4 +147,12 @@ def sell_tax(notional, is_etf=False, day_trade=False):
     notional = np.asarray(notional, dtype=float)
     rate = np.where(np.asarray(is_etf, dtype=bool), SELL_TAX_ETF, SELL_TAX_DAY_TRADE if day_trade else SELL_TAX_STOCK)
     out = np.floor(notional * rate + 1e-9)
+    return out if out.ndim else float(out)
+
+
+def futures_tax(contract_value):
+    """Futures transaction tax in whole NT$ on one side of a trade: ``contract_value`` (price ×
+    multiplier × contracts) × 0.002 %, rounded half up to the NT$ (the TAIFEX brokers' convention)."""
+    value = np.asarray(contract_value, dtype=float)
+    out = np.floor(value * FUTURES_TAX_RATE + 0.5 + 1e-9)
     return out if out.ndim else float(out)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Mapping
 
+from jgod_core import instruments
 from jgod_core.errors import JGodError
+from jgod_core.instruments import AssetClass
 from jgod_core.market_rules import BOARD_LOT_SHARES
 
 PRICE_QUANTUM = Decimal("0.01")
@@ -108,10 +110,13 @@ def next_status(current: OrderStatus, new: OrderStatus, client_order_id: str = "
 
 @dataclass(frozen=True)
 class Order:
-    """A limit order for one security, as the strategy asks for it (before risk and routing).
+    """A limit order for one instrument, as the strategy asks for it (before risk and routing).
 
-    ``quantity`` is in shares; ``reference_price`` is the exchange reference (previous close)
-    the ±10 % band is measured from; ``limit_price`` must lie on the tick ladder.
+    ``asset`` says which exchange rules judge it (:mod:`jgod_core.instruments`): stocks and ETFs
+    (TWSE: ``quantity`` in shares, 1,000-share lots, the stock or ETF tick ladder) or futures
+    (TAIFEX: ``quantity`` in contracts, the contract's tick and multiplier). ``is_etf=True``
+    implies ``asset=ETF`` and the reverse. ``reference_price`` is the exchange reference
+    (previous close / settlement) the ±10 % band is measured from.
     """
 
     client_order_id: str
@@ -126,21 +131,45 @@ class Order:
     created_at: dt.datetime | None = None
     model_version: str = ""
     reason: str = ""
+    asset: AssetClass = AssetClass.STOCK
 
     def __post_init__(self) -> None:
         if not isinstance(self.quantity, int) or isinstance(self.quantity, bool):
-            raise TypeError(f"order {self.client_order_id}: quantity must be an int number of shares")
+            raise TypeError(f"order {self.client_order_id}: quantity must be an int number of shares or contracts")
+        asset = AssetClass(self.asset)
+        if self.is_etf and asset is AssetClass.STOCK:
+            asset = AssetClass.ETF
+        if asset is AssetClass.FUTURE:
+            instruments.require_contract(self.symbol)
+            if self.is_etf or self.odd_lot:
+                raise ValueError(f"order {self.client_order_id}: a futures order is neither an ETF nor an odd lot")
+        object.__setattr__(self, "asset", asset)
+        object.__setattr__(self, "is_etf", asset is AssetClass.ETF)
         object.__setattr__(self, "limit_price", to_price(self.limit_price))
         object.__setattr__(self, "reference_price", to_price(self.reference_price))
 
     @property
+    def is_future(self) -> bool:
+        return self.asset is AssetClass.FUTURE
+
+    @property
+    def lot_size(self) -> int:
+        """Units of one lot: 1,000 shares, or 1 contract."""
+        return instruments.lot_size(self)
+
+    @property
+    def multiplier(self) -> int:
+        """NT$ per unit per 1.0 of price (1 for shares, NT$200 per TX point)."""
+        return instruments.multiplier(self)
+
+    @property
     def lots(self) -> float:
-        return self.quantity / BOARD_LOT_SHARES
+        return self.quantity / self.lot_size
 
     @property
     def notional(self) -> Decimal:
-        """Quantity × limit price, NT$."""
-        return self.limit_price * self.quantity
+        """Quantity × limit price × multiplier, NT$ (the contract value for futures)."""
+        return self.limit_price * self.quantity * self.multiplier
 
     @property
     def signed_quantity(self) -> int:
@@ -178,17 +207,23 @@ class Fill:
     ts: dt.datetime | None = None
     basis: str = "broker"
     fill_id: str = ""
+    multiplier: int = 1  # NT$ per unit per 1.0 of price (futures: the contract multiplier)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "price", to_price(self.price))
 
     @property
     def notional(self) -> Decimal:
-        return self.price * self.quantity
+        """Price × quantity × multiplier, NT$ (the contract value for futures)."""
+        return self.price * self.quantity * self.multiplier
 
     @property
     def cash_flow(self) -> Decimal:
-        """Cash change of the account in NT$: −(cost + fees) for a buy, proceeds − fees for a sell."""
+        """Cash change of the account in NT$: −(cost + fees) for a buy, proceeds − fees for a sell.
+
+        Futures book their contract value the same way (margin is not modelled), so equity =
+        cash + Σ position × mark × multiplier marks them to market correctly.
+        """
         return -self.side.sign * self.notional - self.commission - self.tax
 
 

@@ -53,7 +53,7 @@ _SEAL_KEY = secrets.token_bytes(32)  # process-local; approvals never cross proc
 def _seal(order: Order, stage: str, serial: int) -> bytes:
     fields = "|".join(str(v) for v in (
         type(order).__name__, order.client_order_id, order.symbol, order.side.value, order.quantity,
-        order.limit_price, order.reference_price, order.is_etf, order.odd_lot, order.time_in_force.value,
+        order.limit_price, order.reference_price, order.is_etf, order.odd_lot, order.time_in_force.value, order.asset.value,
         getattr(order, "parent_id", ""), getattr(order, "slice_index", ""), stage, serial))
     return hmac.new(_SEAL_KEY, fields.encode("utf-8"), hashlib.sha256).digest()
 
@@ -149,7 +149,11 @@ class MarketViewLike(Protocol):
 class RiskContext:
     """What the rules know when they judge an order (kept current by the caller).
 
-    ``positions`` are signed shares; ``mark_prices`` NT$ per share; ``equity`` NT$.
+    ``positions`` are signed units (shares, or contracts); ``mark_prices`` the price per unit;
+    ``multipliers`` NT$ per unit per 1.0 of price where it is not 1 (futures: the contract
+    multiplier); ``equity`` NT$. ``blocked`` names the symbols the realtime health monitor
+    blocks (stale, disconnected, resyncing) with the reason; ``last_data`` the exchange time of
+    each symbol's latest market data (both read by the ``stale_data`` rule).
     ``return_stream`` / ``residual_stream`` are time-indexed intraday series (portfolio returns per
     update, model residuals) for the circuit breaker; None where the run has no intraday stream.
     """
@@ -169,6 +173,9 @@ class RiskContext:
     return_stream: pd.Series | None = None
     residual_stream: pd.Series | None = None
     residual_sigma: float | None = None
+    multipliers: dict[str, int] = field(default_factory=dict)
+    blocked: Mapping[str, str] = field(default_factory=dict)
+    last_data: Mapping[str, dt.datetime] = field(default_factory=dict)
 
     def position(self, symbol: str) -> int:
         return int(self.positions.get(symbol, 0))
@@ -178,7 +185,8 @@ class RiskContext:
         return not reduces_exposure(self.position(order.symbol), order)
 
     def gross_exposure(self) -> float:
-        return float(sum(abs(q) * self.mark_prices.get(s, 0.0) for s, q in self.positions.items()))
+        return float(sum(abs(q) * self.mark_prices.get(s, 0.0) * self.multipliers.get(s, 1)
+                         for s, q in self.positions.items()))
 
 
 def reduces_exposure(position: int, order: Order) -> bool:

@@ -34,12 +34,13 @@ import pandas as pd
 
 from jgod_core.components import ComponentKind, Phase
 from jgod_core.errors import JGodError
+from jgod_core.instruments import asset_class_of, futures_contract
 from jgod_core.realtime.clock import LoopClock
 from jgod_core.realtime.events import EventBatch
 from jgod_core.realtime.factors import IntradayFactor, IntradayView
 from jgod_core.realtime.feed import SequenceGuard
 from jgod_core.realtime.health import HealthMonitor
-from jgod_core.realtime.layout import F_EXEC_COMPONENTS
+from jgod_core.realtime.layout import BAR, F_EXEC_COMPONENTS, TRADE
 from jgod_core.realtime.metrics import RealtimeMetrics
 from jgod_core.realtime.processor import IntradayProcessor, ProcessorParams
 
@@ -172,12 +173,13 @@ class IntradaySession:
         for s, i in last_index.items():
             health.on_event(sources[s], symbols[s], int(chunk.exchange_ns[i]), int(chunk.receive_ns[i]))
 
-    def _context(self, t, positions, symbols, prices, pnl_index, pnl_values):
+    def _context(self, t, positions, symbols, prices, pnl_index, pnl_values, multipliers=None):
         from jgod_core.risk_engine import RiskContext
 
         return RiskContext(now=t, positions=dict(positions),
                            mark_prices={s: float(prices[symbols.index(s)]) for s in symbols},
-                           return_stream=pd.Series(pnl_values, index=pd.DatetimeIndex(pnl_index)))
+                           return_stream=pd.Series(pnl_values, index=pd.DatetimeIndex(pnl_index)),
+                           multipliers={s: m for s, m in (multipliers or {}).items() if m != 1})
 
     def _order_row(self, date, n, t, sym, target, current, score, last_price, reference) -> dict:
         p = self.signal.params
@@ -199,7 +201,26 @@ class IntradaySession:
                      Decimal(row["limit_price"]), Decimal(row["reference_price"]),
                      created_at=dt.datetime.fromisoformat(row["decision_time"]),
                      model_version=f"{self.pipeline.config.name}@{self.pipeline.sha256[:12]}",
-                     reason=f"intraday score {row['score']}")
+                     reason=f"intraday score {row['score']}", asset=asset_class_of(row["symbol"]))
+
+    def _match_prints(self, chunk: EventBatch, t_ns: int, symbols, tradable, positions, fills, t) -> None:
+        """Hand the chunk's bars and trades of each tradable symbol to a broker that fills against
+        recorded prints (the paper broker's futures mode), then move its clock to ``t_ns`` so orders
+        submitted at this decision fill only on later prints."""
+        match = getattr(self.broker, "match_prints", None)
+        if match is not None:
+            for sym in sorted(tradable):
+                mask = (chunk.symbol == symbols.index(sym)) & np.isin(chunk.kind, (BAR, TRADE))
+                if not mask.any():
+                    continue
+                bar = chunk.kind[mask] == BAR
+                price = chunk.price[mask]
+                self._record_fills(match(sym, chunk.exchange_ns[mask], np.where(bar, chunk.open[mask], price),
+                                         np.where(bar, chunk.high[mask], price), np.where(bar, chunk.low[mask], price),
+                                         chunk.size[mask], "recorded_bars" if bar.all() else "recorded_ticks"),
+                                   positions, fills, t)
+        if hasattr(self.broker, "clock_ns"):
+            self.broker.clock_ns = t_ns
 
     def _submit(self, risk, context, row, positions, fills, t) -> None:
         from jgod_core.orders import ChildOrder
@@ -232,8 +253,10 @@ class IntradaySession:
             if isinstance(f, Fill):
                 positions[f.symbol] = positions.get(f.symbol, 0) + f.side.sign * f.quantity
                 fills.append({"client_order_id": f.client_order_id, "symbol": f.symbol, "side": f.side.value,
-                              "quantity": f.quantity, "price": str(f.price), "commission": f.commission,
-                              "tax": f.tax, "basis": f.basis, "decision_time": t.isoformat()})
+                              "quantity": f.quantity, "price": str(f.price), "multiplier": f.multiplier,
+                              "notional": str(f.notional), "commission": f.commission, "tax": f.tax,
+                              "basis": f.basis, "fill_time": f.ts.isoformat() if f.ts else "",
+                              "decision_time": t.isoformat()})
 
     def _breaker(self, risk, context, t, positions, symbols, prices, references, orders, fills) -> None:
         from jgod_core.orders import Order, Side, TradingState
@@ -253,7 +276,8 @@ class IntradaySession:
                 px = float(prices[symbols.index(symbol)])
                 return Order(f"{self.pipeline.config.name}-flatten-{len(orders) + 1:05d}", symbol,
                              Side.SELL if position > 0 else Side.BUY, abs(position), Decimal(f"{px:.2f}"),
-                             Decimal(f"{references.get(symbol, px):.2f}"), created_at=t, reason="flatten on halt")
+                             Decimal(f"{references.get(symbol, px):.2f}"), created_at=t, reason="flatten on halt",
+                             asset=asset_class_of(symbol))
 
             results = risk.halt(verdict.reason, actor="circuit_breaker", brokers=[self.broker],
                                 flatten=self.pipeline.config.risk.flatten_on_halt, context=context,
@@ -295,6 +319,7 @@ class _Decider:
                 if ref is not None:
                     self.references[sym] = ref
         self.index = {s: i for i, s in enumerate(self.symbols)}
+        self.multipliers = {s: (c.multiplier if (c := futures_contract(s)) else 1) for s in self.symbols}
         self.processor = IntradayProcessor(self.symbols, session._processor_params(),
                                            futures_symbol=roles.get("futures"), index_symbol=roles.get("index"),
                                            global_symbol=roles.get("global"))
@@ -305,7 +330,9 @@ class _Decider:
         self.now = dt.datetime(1970, 1, 1)
         self.risk = session._risk_engine(lambda: self.now)
         self.positions: dict[str, int] = {}
-        self.last_mark: dict[str, float] = {}
+        self.cash = 0.0  # NT$: fill cash flows (contract value and costs), so equity = cash + Σ q·mult·mark
+        self.equity = 0.0
+        self._fills_booked = 0
         self.pnl_index: list[dt.datetime] = []
         self.pnl_values: list[float] = []
         self.orders: list[dict] = []
@@ -321,6 +348,8 @@ class _Decider:
         s, symbols, health, processor = self.session, self.symbols, self.health, self.processor
         tic = time.perf_counter_ns()
         processor.process(chunk)
+        s._match_prints(chunk, t_ns, symbols, self.tradable, self.positions, self.fills,
+                        pd.Timestamp(t_ns, tz="UTC").tz_convert(TAIPEI).tz_localize(None).to_pydatetime())
         s._observe(health, chunk, symbols, self.sources)
         last = len(chunk) - 1
         decided = clock_ns() if clock_ns is not None else \
@@ -332,17 +361,14 @@ class _Decider:
         self.now = t
         prices = processor.last_price()
         idx = self.index
-        pnl = sum(q * (prices[idx[sym]] - self.last_mark.get(sym, prices[idx[sym]]))
-                  for sym, q in self.positions.items() if q)
-        for sym in self.positions:
-            self.last_mark[sym] = float(prices[idx[sym]])
+        pnl = self._mark_to_market(prices)
         self.pnl_index.append(t)
-        self.pnl_values.append(float(pnl))
+        self.pnl_values.append(pnl)
         view = IntradayView(tuple(symbols), t_ns, processor.components(), self.why_missing)
         score = np.zeros(len(symbols))
         for _, weight, factor in s.factors:
             score += weight * factor.compute(view).score[:, 0]
-        context = s._context(t, self.positions, symbols, prices, self.pnl_index, self.pnl_values)
+        context = s._context(t, self.positions, symbols, prices, self.pnl_index, self.pnl_values, self.multipliers)
         s._breaker(self.risk, context, t, self.positions, symbols, prices, self.references, self.orders, self.fills)
         pending = s._pending()
         for sym in sorted(self.tradable):
@@ -365,6 +391,17 @@ class _Decider:
             self.orders.append(row)
         s.metrics.set_trading_state(self.risk.state.value)
         self._count_alerts()
+
+    def _mark_to_market(self, prices) -> float:
+        """P&L since the last update, NT$, net of fees and taxes: the change of cash + Σ q·mult·mark."""
+        for row in self.fills[self._fills_booked:]:
+            sign = 1 if row["side"] == "buy" else -1
+            self.cash += -sign * float(row["notional"]) - row["commission"] - row["tax"]
+        self._fills_booked = len(self.fills)
+        equity = self.cash + sum(q * self.multipliers[sym] * float(prices[self.index[sym]])
+                                 for sym, q in self.positions.items() if q)
+        pnl, self.equity = equity - self.equity, equity
+        return float(pnl)
 
     def check_health(self, t_ns: int) -> None:
         """A decision time without events: no decision, but stale symbols are noticed (and alerted)."""

@@ -13,6 +13,25 @@ against the trader, kept inside the day's high–low range and the order's limit
 ``participation_cap`` of the day's volume fills (the rest expires at the close). Halted days
 (no price) never fill; a buy never fills on a day locked limit-up (high = low = limit-up) nor a
 sell on a day locked limit-down.
+
+**Futures mode** (orders with ``asset=future``: TAIFEX TX, MTX …, in whole contracts): fills
+against the recorded prints of the contract — 1-minute bars (the TX recording, or bars built
+from the store's ticks) or single ticks (a tick is a bar with open = high = low = its price) —
+handed to :meth:`PaperBroker.match_prints` in time order *after* the order was submitted (a
+print stamped at or before the submission never fills it: no look-ahead). Per print, for a buy
+at limit L (a sell mirrors it):
+
+- the open ≤ L: the order was marketable when the print opened → fills at the open (the first
+  price recorded after submission), never worse than L;
+- else the low < L: the market traded through L, so the queue at L is gone → fills at L;
+- a low exactly at L does not fill (queue position unknown; conservative);
+- at most ``participation_cap`` × the print's volume (whole contracts) fills per print; the rest
+  keeps working until cancelled or the session ends (:meth:`expire_day`).
+
+Costs per fill: ``futures_fee_per_contract`` × contracts (the broker's fee, a param) and the
+futures transaction tax, 0.002 % of price × multiplier × contracts on both buys and sells,
+rounded to the NT$ (:func:`jgod_core.market_rules.futures_tax`). Fills carry the contract
+multiplier (NT$200 per TX point), so their notional and cash flow are NT$.
 """
 
 from __future__ import annotations
@@ -27,8 +46,13 @@ from pydantic import Field
 
 from jgod_core import Broker, Params
 from jgod_core.market_impact import BOOK_MODEL, DAILY_BAR_MODEL, Book5
-from jgod_core.market_rules import BOARD_LOT_SHARES, commission, limit_down, limit_up, round_to_tick, sell_tax, tick_size
+from jgod_core.market_rules import (BOARD_LOT_SHARES, commission, futures_tax, limit_down, limit_up, round_to_tick,
+                                    sell_tax, tick_size)
 from jgod_core.orders import ChildOrder, Fill, OrderStatus, Side, to_price
+
+
+RECORDED_BARS = "recorded_bars"  # fill basis: the contract's recorded 1-minute bars
+RECORDED_TICKS = "recorded_ticks"  # fill basis: the contract's recorded ticks
 
 
 class PaperBrokerParams(Params):
@@ -36,6 +60,8 @@ class PaperBrokerParams(Params):
                                                                   "fill (daily-bar mode).")
     impact_coef: float = Field(0.5, ge=0, le=5, description="Square-root impact coefficient (daily-bar mode).")
     commission_discount: float = Field(1.0, gt=0, le=1, description="Broker discount on the 0.1425 % commission.")
+    futures_fee_per_contract: float = Field(0.0, ge=0, le=5000, description="Futures: the broker's fee per contract "
+                                                                            "and side, NT$ (0: not charged).")
 
 
 @dataclass
@@ -47,6 +73,7 @@ class WorkingOrder:
     filled: int = 0
     queue_ahead: float = 0.0
     fills: list[Fill] = field(default_factory=list)
+    submitted_ns: int = 0  # broker clock at submission (futures mode: only later prints fill it)
 
     @property
     def remaining(self) -> int:
@@ -121,8 +148,10 @@ class PaperBroker(Broker):
         order: ChildOrder = approved.order
         if order.client_order_id in self.working:
             return []  # idempotent: a retried submit with the same id never sends twice
-        work = WorkingOrder(order)
+        work = WorkingOrder(order, submitted_ns=self.clock_ns)
         self.working[order.client_order_id] = work
+        if order.is_future:
+            return []  # works until later prints of the contract reach it (match_prints)
         if order.symbol in self.replays:
             return self._walk_book(work)
         return self._fill_daily(work)
@@ -154,12 +183,17 @@ class PaperBroker(Broker):
     def _fill(self, work: WorkingOrder, quantity: int, price: float, basis: str, ts: dt.datetime | None) -> Fill:
         order = work.order
         px = to_price(price)
-        notional = float(px) * quantity
-        fee = int(commission(notional, discount=self.params.commission_discount))
-        tax = int(sell_tax(notional, order.is_etf)) if order.side is Side.SELL else 0
+        multiplier = order.multiplier
+        notional = float(px) * quantity * multiplier
+        if order.is_future:
+            fee = int(round(self.params.futures_fee_per_contract * quantity))
+            tax = int(futures_tax(notional))  # both sides
+        else:
+            fee = int(commission(notional, discount=self.params.commission_discount))
+            tax = int(sell_tax(notional, order.is_etf)) if order.side is Side.SELL else 0
         # deterministic ids (client id + fill number): a restarted process never reuses one
         fill = Fill(order.client_order_id, order.symbol, order.side, int(quantity), px, fee, tax, ts, basis,
-                    f"{order.client_order_id}-F{len(work.fills) + 1}")
+                    f"{order.client_order_id}-F{len(work.fills) + 1}", multiplier)
         work.filled += int(quantity)
         work.fills.append(fill)
         work.status = OrderStatus.FILLED if work.remaining == 0 else OrderStatus.PARTIALLY_FILLED
@@ -215,6 +249,31 @@ class PaperBroker(Broker):
             work.queue_ahead = float(np.sum(own_qty[same]))
         return fills
 
+    def match_prints(self, symbol: str, ts_ns, open_, high, low, volume, basis: str = RECORDED_BARS) -> list[Fill]:
+        """Futures mode: fill working orders of ``symbol`` against prints stamped ``ts_ns`` (time-ordered
+        arrays; a bar is stamped at its end). See the module docstring for the rules."""
+        works = [w for w in self.working.values()
+                 if w.order.symbol == symbol and w.order.is_future and w.status.is_working]
+        if not works:
+            return []
+        ts_ns = np.asarray(ts_ns, dtype=np.int64)
+        open_, high, low, volume = (np.asarray(a, dtype=float) for a in (open_, high, low, volume))
+        fills: list[Fill] = []
+        for k in range(len(ts_ns)):
+            room = int(self.params.participation_cap * volume[k]) if volume[k] > 0 else 0
+            for work in works:
+                if room <= 0 or ts_ns[k] <= work.submitted_ns or not work.status.is_working:
+                    continue
+                price = futures_print_price(work.order.side is Side.BUY, float(work.order.limit_price),
+                                            open_[k], high[k], low[k])
+                if price is None:
+                    continue
+                take = min(work.remaining, room)
+                room -= take
+                ts = pd.Timestamp(int(ts_ns[k]), unit="ns", tz="UTC").tz_convert("Asia/Taipei").tz_localize(None)
+                fills.append(self._fill(work, take, price, basis, ts.to_pydatetime()))
+        return fills
+
     def advance(self, until_ns: int) -> list[Fill]:
         """Book mode: replay trades up to ``until_ns`` against resting orders (queue first, then us)."""
         fills = []
@@ -245,6 +304,19 @@ class PaperBroker(Broker):
                     break
         self.clock_ns = until_ns
         return fills
+
+
+def futures_print_price(buy: bool, limit: float, open_: float, high: float, low: float) -> float | None:
+    """The fill price of a working futures limit order against one print (bar), or None (see the module)."""
+    if not np.isfinite(open_):
+        return None
+    if buy:
+        if open_ <= limit:
+            return open_
+        return limit if low < limit else None
+    if open_ >= limit:
+        return open_
+    return limit if high > limit else None
 
 
 def daily_fill_slippage(open_: float, high: float, low: float, volume: float, quantity: float, is_etf: bool,

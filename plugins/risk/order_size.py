@@ -27,7 +27,7 @@ class OrderSizeRule(RiskRule):
     def check(self, order: Order, context) -> Verdict:
         p = self.params
         if context.stage == CHILD:
-            lots = order.quantity / 1000
+            lots = order.lots  # board lots, or contracts
             if lots > p.max_child_lots:
                 return Verdict.deny(self.name, f"order_size: {lots:g} lots exceeds max_child_lots {p.max_child_lots}",
                                     lots=lots, max_child_lots=p.max_child_lots)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
+from jgod_core.instruments import floor_to_lots, futures_contract
 from jgod_core.market_rules import limit_down, limit_up
 from jgod_core.orders import Order, Verdict
 from jgod_core.risk_engine import PARENT
 
-from jgod_plugins.risk._common import floor_lots, fmt_twd
+from jgod_plugins.risk._common import fmt_twd
 
 
 class PortfolioStressParams(Params):
@@ -25,8 +26,13 @@ class PortfolioStressParams(Params):
     max_book_drawdown: float = Field(0.12, gt=0, le=1, description="Largest loss with every holding at its limit.")
 
 
-def shock_loss_per_share(price: float, long: bool, is_etf: bool = False) -> float:
-    """NT$ lost per share when the price jumps to its adverse daily limit."""
+def shock_loss_per_share(price: float, long: bool, is_etf: bool = False, symbol: str = "") -> float:
+    """NT$ lost per share (per contract for a TAIFEX futures ``symbol``) when the price jumps to its
+    adverse daily limit."""
+    contract = futures_contract(symbol) if symbol else None
+    if contract is not None:
+        move = price - contract.limit_down(price) if long else contract.limit_up(price) - price
+        return move * contract.multiplier
     return price - float(limit_down(price, is_etf)) if long else float(limit_up(price, is_etf)) - price
 
 
@@ -46,14 +52,15 @@ class PortfolioStressRule(RiskRule):
             return Verdict.deny(self.name, f"portfolio_stress: equity {fmt_twd(equity)} is not positive")
         price = float(order.limit_price)
         post = context.position(order.symbol) + order.signed_quantity
-        own_loss_per_share = shock_loss_per_share(price, post > 0, order.is_etf)
+        own_loss_per_share = shock_loss_per_share(price, post > 0, order.is_etf,
+                                                  order.symbol if order.is_future else "")
         other_loss = 0.0
         worst_other = 0.0
         for symbol, position in context.positions.items():
             if symbol == order.symbol or position == 0:
                 continue
             mark = context.mark_prices.get(symbol, 0.0)
-            loss = abs(position) * shock_loss_per_share(mark, position > 0)
+            loss = abs(position) * shock_loss_per_share(mark, position > 0, symbol=symbol)
             other_loss += loss
             worst_other = max(worst_other, loss)
         own_loss = abs(post) * own_loss_per_share
@@ -67,7 +74,7 @@ class PortfolioStressRule(RiskRule):
                                    **numbers)
         cap_single = p.max_single_name_drawdown * equity / own_loss_per_share
         cap_book = max(0.0, p.max_book_drawdown * equity - other_loss) / own_loss_per_share
-        allowed_abs_post = floor_lots(min(cap_single, cap_book))
+        allowed_abs_post = floor_to_lots(order, min(cap_single, cap_book))
         allowed_q = order.quantity - (abs(post) - allowed_abs_post)
         return Verdict.reduce(
             self.name, allowed_q,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
+from jgod_core.instruments import floor_to_lots
 from jgod_core.orders import Order, Verdict
 from jgod_core.risk_engine import PARENT
 
-from jgod_plugins.risk._common import floor_lots, fmt_twd
+from jgod_plugins.risk._common import fmt_twd
 
 
 class PositionLimitParams(Params):
@@ -20,7 +21,8 @@ class PositionLimitParams(Params):
 class PositionLimitRule(RiskRule):
     """Reduces (whole lots) or denies exposure-increasing orders that would breach either limit.
 
-    Values positions at ``mark_prices`` (the order's limit price for its own symbol).
+    Values positions at ``mark_prices`` × their multiplier (the order's limit price for its own
+    symbol); caps are whole lots of the order's instrument (1,000 shares, or 1 contract).
     """
 
     name = "position_limit"
@@ -32,16 +34,16 @@ class PositionLimitRule(RiskRule):
         if not context.increases_exposure(order):
             return Verdict.approve(self.name, order)
         equity = context.equity
-        price = float(order.limit_price)
+        price = float(order.limit_price) * order.multiplier  # NT$ per unit
         if equity <= 0:
             return Verdict.deny(self.name, f"position_limit: equity {fmt_twd(equity)} is not positive", equity=equity)
         position = context.position(order.symbol)
         post = position + order.signed_quantity
-        cap = floor_lots(self.params.max_position_fraction * equity / price)
+        cap = floor_to_lots(order, self.params.max_position_fraction * equity / price)
         gross_now = context.gross_exposure()
-        own_now = abs(position) * context.mark_prices.get(order.symbol, price)
+        own_now = abs(position) * context.mark_prices.get(order.symbol, float(order.limit_price)) * order.multiplier
         room = self.params.max_gross_exposure * equity - (gross_now - own_now)
-        gross_cap = floor_lots(max(0.0, room) / price)
+        gross_cap = floor_to_lots(order, max(0.0, room) / price)
         allowed_abs_post = min(cap, gross_cap)
         if abs(post) <= allowed_abs_post:
             return Verdict.approve(self.name, order)
@@ -49,7 +51,7 @@ class PositionLimitRule(RiskRule):
         binding = "max_position_fraction" if cap <= gross_cap else "max_gross_exposure"
         return Verdict.reduce(
             self.name, allowed_q,
-            f"position_limit: post-trade position {abs(post)} shares of {order.symbol} exceeds {allowed_abs_post} "
+            f"position_limit: post-trade position {abs(post)} {'contracts' if order.is_future else 'shares'} of {order.symbol} exceeds {allowed_abs_post} "
             f"allowed by {binding} (position cap {cap}, gross-exposure room {fmt_twd(room)}); "
             f"quantity {order.quantity} → {max(0, allowed_q)}",
             post_position=post, position_cap=cap, gross_cap=gross_cap, equity=equity, gross_exposure=gross_now)

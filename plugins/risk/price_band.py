@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from jgod_core import NoParams, RiskRule
-from jgod_core.market_rules import limit_down, limit_up
+from jgod_core import instruments
 from jgod_core.orders import Order, Verdict
 
 
 class PriceBandRule(RiskRule):
     """Denies a limit price above limit-up or below limit-down of the order's reference price.
 
-    Limits are ±10 % of the reference (previous close), rounded inward onto the ladder.
+    Limits are ±10 % of the reference (previous close; for futures the previous settlement),
+    rounded inward onto the instrument's tick (the ladder in force on the decision date).
     """
 
     name = "price_band"
-    version = "1.0.0"
+    version = "1.1.0"
     Params = NoParams
 
     def check(self, order: Order, context) -> Verdict:
@@ -23,8 +24,8 @@ class PriceBandRule(RiskRule):
         if reference <= 0:
             return Verdict.deny(self.name, f"price_band: reference price {order.reference_price} is not positive",
                                 reference=reference)
-        up = float(limit_up(reference, order.is_etf))
-        down = float(limit_down(reference, order.is_etf))
+        as_of = context.now.date() if context is not None and context.now is not None else None
+        down, up = instruments.price_band(order, reference, as_of)
         if down - 1e-9 <= price <= up + 1e-9:
             return Verdict.approve(self.name, order)
         return Verdict.deny(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from decimal import Decimal
@@ -11,7 +12,8 @@ import pandas as pd
 import pytest
 
 from jgod_core.market_rules import commission, limit_down, limit_up, sell_tax
-from jgod_core.orders import Order, OrderStatus, Side
+from jgod_core.instruments import AssetClass
+from jgod_core.orders import ChildOrder, Order, OrderStatus, Side
 from jgod_core.risk_engine import RiskContext, RiskEngine
 from jgod_plugins.execution.paper import BookReplay, PaperBroker, PaperBrokerParams
 from jgod_plugins.execution.slicer import SlicerParams, SlicerRouter
@@ -136,3 +138,70 @@ def test_book_mode_resting_order_fills_from_later_trades_after_the_queue(replay)
             & replay.trade_buyer_is_maker
         at_price = hits & (replay.trade_px == best_bid)
         assert replay.trade_qty[at_price].sum() >= 378_826 or (hits & (replay.trade_px < best_bid)).any()
+
+
+# -- futures mode: fills against recorded prints after the submission ------------------------------
+
+MINUTE = 60_000_000_000
+
+
+def approved_futures(symbol: str, side: Side, contracts: int, limit: str, cid: str = "f"):
+    engine = RiskEngine([])
+    ctx = RiskContext(NOW)
+    order = Order(cid, symbol, side, contracts, Decimal(limit), Decimal("44798"), asset=AssetClass.FUTURE)
+    parent = engine.check(order, ctx).approved
+    child = ChildOrder(**{f.name: getattr(order, f.name) for f in dataclasses.fields(Order)}
+                       | {"client_order_id": f"{cid}-0"}, parent_id=cid)
+    return engine.check_child(parent, child, ctx).approved
+
+
+def futures_broker(fee=50.0, cap=0.1):
+    broker = PaperBroker(PaperBrokerParams(futures_fee_per_contract=fee, participation_cap=cap))
+    broker.clock_ns = 10 * MINUTE
+    return broker
+
+
+def test_marketable_tx_buy_fills_at_the_next_bar_open_with_fee_and_tax_hand_computed():
+    broker = futures_broker()
+    assert broker.submit(approved_futures("TX", Side.BUY, 2, "45022")) == []  # works until a later print
+    fills = broker.match_prints("TX", [11 * MINUTE], [45015], [45030], [45001], [300])
+    (fill,) = fills
+    assert (fill.quantity, fill.price, fill.multiplier) == (2, Decimal("45015.00"), 200)
+    assert fill.notional == Decimal("18006000")  # 45,015 × 200 × 2
+    assert fill.commission == 100  # NT$50 × 2 contracts
+    assert fill.tax == 360  # round(18,006,000 × 0.002 %) = round(360.12)
+    assert fill.cash_flow == Decimal("-18006460")
+    assert broker.working["f-0"].status is OrderStatus.FILLED
+
+
+def test_resting_tx_sell_fills_at_its_limit_only_when_the_market_trades_through_it():
+    broker = futures_broker(fee=0.0)
+    broker.submit(approved_futures("TX", Side.SELL, 1, "44950"))
+    assert broker.match_prints("TX", [11 * MINUTE], [44940], [44950], [44930], [500]) == []  # touched, not through
+    (fill,) = broker.match_prints("TX", [12 * MINUTE], [44945], [44960], [44940], [500])
+    assert fill.price == Decimal("44950.00") and fill.commission == 0
+    assert fill.tax == 180  # round(44,950 × 200 × 0.002 %) = round(179.8); sells and buys both pay it
+
+
+def test_prints_at_or_before_the_submission_never_fill_a_futures_order():
+    broker = futures_broker()
+    broker.submit(approved_futures("TX", Side.BUY, 1, "45100"))
+    assert broker.match_prints("TX", [9 * MINUTE, 10 * MINUTE], [45000, 45000], [45010, 45010],
+                               [44990, 44990], [500, 500]) == []
+
+
+def test_futures_fills_are_capped_by_participation_and_the_rest_works_on():
+    broker = futures_broker(cap=0.1)
+    broker.submit(approved_futures("MTX", Side.BUY, 3, "20010"))
+    fills = broker.match_prints("MTX", [11 * MINUTE, 12 * MINUTE], [20000, 20005], [20003, 20008],
+                                [19998, 20001], [15, 25])
+    assert [f.quantity for f in fills] == [1, 2]  # floor(0.1 × 15), then floor(0.1 × 25) ≥ the 2 left
+    assert fills[0].tax == 20 and fills[0].multiplier == 50  # round(20,000 × 50 × 0.002 %)
+    assert fills[1].notional == Decimal("2000500")  # 20,005 × 50 × 2
+
+
+def test_a_futures_order_never_fills_from_daily_bars_or_the_stock_path():
+    broker = futures_broker()
+    broker.set_day({"TX": day(45000, 45100, 44900, 45050, 100_000, 44798)})
+    assert broker.submit(approved_futures("TX", Side.BUY, 1, "45100")) == []
+    assert broker.expire_day() == ["f-0"]

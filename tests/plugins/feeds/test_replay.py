@@ -72,3 +72,37 @@ def test_replay_through_the_live_loop_on_a_virtual_clock_gives_the_same_order_li
     assert main(args + [str(tmp_path / "live"), "--live-loop"]) == 0
     replayed = (tmp_path / "replay" / "orders.csv").read_bytes()
     assert (tmp_path / "live" / "orders.csv").read_bytes() == replayed and len(replayed.splitlines()) > 1
+
+
+# The order list of the shipped pipeline on 2026-05-28, pinned. It changed from 0a014690… (15
+# orders, all approved, 0 fills) when TX orders began to fill (paper futures mode): the first
+# position now earns real P&L, the 5-minute Sharpe breaker halts at 08:55 and every later order
+# row is a denial. Change it only when the orders are meant to change.
+TW_INTRADAY_2026_05_28_ORDERS_SHA256 = "63e93444ef29dd276108a6f545aee1711c13ccbf99c9b3962d4de17eb3df6727"
+
+
+def test_replay_fills_tx_orders_against_the_recorded_bars_with_hand_computed_costs(tmp_path, capsys):
+    from jgod_plugins.feeds.recordings import TX_BARS_FILE, intraday_dir
+
+    assert main(["replay", "pipelines/tw_intraday.yaml", "--date", "2026-05-28", "--out", str(tmp_path)]) == 0
+    assert f"orders sha256 {TW_INTRADAY_2026_05_28_ORDERS_SHA256}" in capsys.readouterr().out
+    orders = pd.read_csv(tmp_path / "orders.csv")
+    fills = pd.read_csv(tmp_path / "fills.csv")
+    assert len(fills) >= 2
+    bars = pd.read_csv(intraday_dir() / TX_BARS_FILE)
+    bars = bars[(bars["trade_date"] == "2026-05-28") & (bars["session"] == "day")]
+    bars["start"] = pd.to_datetime(bars["bar_start"], utc=True).dt.tz_convert("Asia/Taipei").dt.tz_localize(None)
+    for fill in fills.itertuples():
+        parent = fill.client_order_id.removesuffix("-0")
+        decided = orders.loc[orders["client_order_id"] == parent, "decision_time"]
+        submitted = pd.Timestamp(decided.iloc[0]) if len(decided) else None
+        # the first bar that opens at or after the submission (08:51 decision → the 08:51–08:52 bar)
+        bar = bars[bars["start"] >= submitted].iloc[0] if submitted is not None else None
+        if bar is not None:
+            assert float(fill.price) == bar["open"]
+        assert fill.multiplier == 200 and fill.quantity == 1
+        assert fill.notional == pytest.approx(fill.price * 200)
+        assert fill.tax == int(fill.price * 200 * 0.00002 + 0.5)  # futures tax 0.002 %, to the NT$
+        assert fill.commission == 0  # the pipeline sets no broker fee
+    first = fills.iloc[0]
+    assert (first["side"], first["price"], first["tax"]) == ("buy", 45015.0, 180)  # 45,015 × 200 × 0.002 % = 180.06
