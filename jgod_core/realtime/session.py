@@ -173,13 +173,21 @@ class IntradaySession:
         for s, i in last_index.items():
             health.on_event(sources[s], symbols[s], int(chunk.exchange_ns[i]), int(chunk.receive_ns[i]))
 
-    def _context(self, t, positions, symbols, prices, pnl_index, pnl_values, multipliers=None):
+    def _context(self, t, positions, symbols, prices, pnl_index, pnl_values, multipliers=None,
+                 health: HealthMonitor | None = None):
+        """The risk context of one decision; the health monitor's block list and each symbol's latest
+        event time (Taipei, like ``t``) go in for the ``stale_data`` rule."""
         from jgod_core.risk_engine import RiskContext
 
+        last_data = {}
+        if health is not None:
+            stamps = pd.to_datetime(pd.Series(health.last_event_ns, dtype="int64"), utc=True)
+            last_data = {s: ts.tz_convert(TAIPEI).tz_localize(None).to_pydatetime() for s, ts in stamps.items()}
         return RiskContext(now=t, positions=dict(positions),
                            mark_prices={s: float(prices[symbols.index(s)]) for s in symbols},
                            return_stream=pd.Series(pnl_values, index=pd.DatetimeIndex(pnl_index)),
-                           multipliers={s: m for s, m in (multipliers or {}).items() if m != 1})
+                           multipliers={s: m for s, m in (multipliers or {}).items() if m != 1},
+                           blocked=dict(health.blocked) if health is not None else {}, last_data=last_data)
 
     def _order_row(self, date, n, t, sym, target, current, score, last_price, reference) -> dict:
         p = self.signal.params
@@ -368,7 +376,8 @@ class _Decider:
         score = np.zeros(len(symbols))
         for _, weight, factor in s.factors:
             score += weight * factor.compute(view).score[:, 0]
-        context = s._context(t, self.positions, symbols, prices, self.pnl_index, self.pnl_values, self.multipliers)
+        context = s._context(t, self.positions, symbols, prices, self.pnl_index, self.pnl_values, self.multipliers,
+                             health)
         s._breaker(self.risk, context, t, self.positions, symbols, prices, self.references, self.orders, self.fills)
         pending = s._pending()
         for sym in sorted(self.tradable):

@@ -1,7 +1,7 @@
 """Built-in risk components: one module per pre-trade rule, registered with the kernel here.
 
 Market rules: ``tick_ladder``, ``price_band``, ``board_lot``, ``order_size``, ``duplicate_order``,
-``submit_throttle``. Book limits: ``position_limit``, ``daily_loss``. Predictive rules (SPEC §4):
+``submit_throttle``, ``stale_data``. Book limits: ``position_limit``, ``daily_loss``. Predictive rules (SPEC §4):
 ``predicted_slippage``, ``fragility``, ``macro_exposure``, ``portfolio_stress``, ``circuit_breaker``.
 """
 
@@ -17,11 +17,12 @@ from jgod_plugins.risk.portfolio_stress import PortfolioStressRule
 from jgod_plugins.risk.position_limit import PositionLimitRule
 from jgod_plugins.risk.predicted_slippage import PredictedSlippageRule
 from jgod_plugins.risk.price_band import PriceBandRule
+from jgod_plugins.risk.stale_data import StaleDataRule
 from jgod_plugins.risk.submit_throttle import SubmitThrottleRule
 from jgod_plugins.risk.tick_ladder import TickLadderRule
 
 RISK_RULES = (
-    TickLadderRule, PriceBandRule, BoardLotRule, OrderSizeRule, DuplicateOrderRule, SubmitThrottleRule,
+    TickLadderRule, PriceBandRule, BoardLotRule, OrderSizeRule, DuplicateOrderRule, SubmitThrottleRule, StaleDataRule,
     PositionLimitRule, DailyLossRule, PredictedSlippageRule, FragilityRule, MacroExposureRule,
     PortfolioStressRule, CircuitBreakerRule,
 )
