@@ -20,7 +20,9 @@ None):
   default). The std additionally needs more than one observation;
 - running sums use Kahan compensation; the variance uses pandas' compensated add/remove
   (Welford) update, and a window whose valid values are all equal has a std of exactly 0 (as
-  pandas does), so a constant price never yields a spurious tiny std.
+  pandas does), so a constant price never yields a spurious tiny std. The std/z-score and beta
+  kernels compile with ``WINDOW_FASTMATH`` (reciprocal multiplies, fused multiply-adds): within
+  a few ulp of the exact updates (<1e-13 on the factor benchmark panel).
 
 Nothing here looks ahead: the value at ``t`` reads positions ``<= t`` only.
 """
@@ -29,6 +31,12 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+# fastmath flags of the division-heavy window kernels: divide by multiplying with the reciprocal
+# ("arcp") and fuse multiply-adds ("contract"), a few ulp from exact. Never "reassoc" (it would
+# let the compiler cancel the compensation terms of the Kahan and Welford updates) nor
+# "nnan"/"ninf" (NaN marks absent data and every kernel tests for it).
+WINDOW_FASTMATH = {"arcp", "contract"}  # a set: numba rejects a frozenset
 
 __all__ = [
     "rolling_sum",
@@ -231,7 +239,7 @@ def _rolling_sum_kernel(x, window, min_periods, want_mean, out):
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=WINDOW_FASTMATH)
 def _rolling_moments_kernel(x, window, min_periods, ddof, want_z, out):
     """Rolling std (ddof) per row into ``out``; ``want_z``: (x - mean) / std instead of std."""
     n, t = x.shape
@@ -298,7 +306,7 @@ def beta_value(state, min_periods):
     return np.nan
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=WINDOW_FASTMATH)
 def _rolling_beta_kernel(y, x, window, min_periods, out):
     """Rolling OLS slope of each row of ``y`` on the series ``x`` over pairwise-valid dates."""
     n, t = y.shape
