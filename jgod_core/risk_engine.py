@@ -444,14 +444,22 @@ class RiskEngine:
         return results
 
     def monitor(self, context: RiskContext, brokers: Iterable[Any] = (), flatten: bool = False,
-                flatten_order: Callable[[str, int], Order] | None = None) -> Verdict | None:
+                flatten_order: Callable[[str, int], Order] | None = None,
+                on_results: Callable[[list[Any]], None] | None = None) -> Verdict | None:
         """Between orders (each intraday update): ask every rule with ``evaluate(context)`` (the circuit
-        breaker); the first that requests HALTED halts the engine, cancels and flattens. Returns it."""
+        breaker); the first that requests HALTED halts the engine, cancels and flattens. Returns it.
+
+        Already HALTED: nothing to judge (a halt is lifted only by a person). ``on_results`` receives
+        the broker answers of the halt (cancels, flatten fills)."""
+        if self.state is TradingState.HALTED:
+            return None
         for rule in self.rules:
             evaluate = getattr(rule, "evaluate", None)
             verdict = evaluate(context) if evaluate is not None else None
             if verdict is not None and verdict.state_request is TradingState.HALTED:
-                self.halt(verdict.reason, verdict.rule, brokers, flatten, context, flatten_order)
+                results = self.halt(verdict.reason, verdict.rule, brokers, flatten, context, flatten_order)
+                if on_results is not None:
+                    on_results(results)
                 return verdict
         return None
 

@@ -1,7 +1,8 @@
 """The three-phase scheduler (APScheduler 3.x): pre-market, intraday, post-market on TWSE days.
 
 Each phase of a pipeline becomes one cron job (Mon–Fri at the phase's ``schedule``,
-Asia/Taipei) in a persistent SQLAlchemy job store, with ``misfire_grace_time`` from the phase's
+Asia/Taipei; the intraday job ``warmup_minutes`` earlier — feeds connect early, orders start at
+``schedule``) in a persistent SQLAlchemy job store, with ``misfire_grace_time`` from the phase's
 ``misfire_grace_seconds``, ``max_instances=1`` and ``coalesce=True``: after a restart, a run
 missed by less than the grace runs once; a run missed by more is skipped and the skip is
 recorded. A job that fires on a day XTAI has no session (a holiday) records a skip and does
@@ -27,6 +28,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text,
 
 from jgod_core.calendar import TIMEZONE, is_trading_day
 from jgod_core.components import Phase
+from jgod_core.errors import JGodError
 
 log = logging.getLogger("jgod.scheduler")
 _META = MetaData()
@@ -156,7 +158,7 @@ def build_scheduler(pipeline: Any, store_url: str, out_root: str = "runs/serve",
     scheduler._jgod_pending = []  # jobs are added on start (the job store opens then)
     for phase in Phase:
         cfg = getattr(pipeline.config.phases, phase.value)
-        hour, minute = (int(x) for x in cfg.schedule.split(":"))
+        hour, minute = job_start(cfg, phase)
         scheduler._jgod_pending.append(dict(
             func=func or f"{__name__}:run_phase", trigger=CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute,
                                                                       timezone=TIMEZONE),
@@ -164,6 +166,18 @@ def build_scheduler(pipeline: Any, store_url: str, out_root: str = "runs/serve",
             name=f"{name} {phase.value}", misfire_grace_time=cfg.misfire_grace_seconds, coalesce=True,
             max_instances=1, replace_existing=False))
     return scheduler
+
+
+def job_start(cfg: Any, phase: Phase) -> tuple[int, int]:
+    """(hour, minute) the phase's job starts: its ``schedule``; the intraday job ``warmup_minutes``
+    earlier, so feeds connect and the processor warms up before the first order at ``schedule``."""
+    hour, minute = (int(x) for x in cfg.schedule.split(":"))
+    if phase is Phase.INTRADAY:
+        start = dt.datetime.combine(dt.date(2000, 1, 3), dt.time(hour, minute)) - dt.timedelta(minutes=cfg.warmup_minutes)
+        if start.date() != dt.date(2000, 1, 3):
+            raise JGodError(f"phases.intraday: schedule {cfg.schedule} − warmup {cfg.warmup_minutes} min is before 00:00")
+        hour, minute = start.hour, start.minute
+    return hour, minute
 
 
 def add_jobs(scheduler: Any) -> None:

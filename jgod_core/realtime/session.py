@@ -267,32 +267,24 @@ class IntradaySession:
                               "decision_time": t.isoformat()})
 
     def _breaker(self, risk, context, t, positions, symbols, prices, references, orders, fills) -> None:
-        from jgod_core.orders import Order, Side, TradingState
+        """Between updates: :meth:`RiskEngine.monitor` asks the circuit breaker (and any rule with
+        ``evaluate``); a trip halts the gate, cancels every working order at the broker and flattens
+        when the pipeline says so (the flatten fills are booked like any other)."""
+        from jgod_core.orders import Order, Side
 
-        if risk.state is TradingState.HALTED:
-            return
-        for rule in self.rules:
-            evaluate = getattr(rule, "evaluate", None)
-            if rule.name != "circuit_breaker" or evaluate is None:
-                continue
-            verdict = evaluate(context)
-            if verdict is None or not verdict.denied or verdict.state_request is not TradingState.HALTED:
-                continue
+        def flatten_order(symbol: str, position: int) -> Order:
+            px = float(prices[symbols.index(symbol)])
+            return Order(f"{self.pipeline.config.name}-flatten-{len(orders) + 1:05d}", symbol,
+                         Side.SELL if position > 0 else Side.BUY, abs(position), Decimal(f"{px:.2f}"),
+                         Decimal(f"{references.get(symbol, px):.2f}"), created_at=t, reason="flatten on halt",
+                         asset=asset_class_of(symbol))
+
+        verdict = risk.monitor(context, [self.broker], flatten=self.pipeline.config.risk.flatten_on_halt,
+                               flatten_order=flatten_order,
+                               on_results=lambda results: self._record_fills(results, positions, fills, t))
+        if verdict is not None:
             log.warning("circuit breaker: %s", verdict.reason)
-
-            def flatten_order(symbol: str, position: int) -> Order:
-                px = float(prices[symbols.index(symbol)])
-                return Order(f"{self.pipeline.config.name}-flatten-{len(orders) + 1:05d}", symbol,
-                             Side.SELL if position > 0 else Side.BUY, abs(position), Decimal(f"{px:.2f}"),
-                             Decimal(f"{references.get(symbol, px):.2f}"), created_at=t, reason="flatten on halt",
-                             asset=asset_class_of(symbol))
-
-            results = risk.halt(verdict.reason, actor="circuit_breaker", brokers=[self.broker],
-                                flatten=self.pipeline.config.risk.flatten_on_halt, context=context,
-                                flatten_order=flatten_order)
-            self._record_fills(results, positions, fills, t)
             self.metrics.set_trading_state("HALTED")
-            return
 
 
 class _Decider:
@@ -346,6 +338,7 @@ class _Decider:
         self.orders: list[dict] = []
         self.fills: list[dict] = []
         self.cutoff = dt.time.fromisoformat(session.signal.params.no_new_orders_after)
+        self.opens = dt.time.fromisoformat(session.pipeline.config.phases.intraday.schedule)
         self.decisions = 0
         self.events = 0
         self._alerts_counted = 0
@@ -379,6 +372,10 @@ class _Decider:
         context = s._context(t, self.positions, symbols, prices, self.pnl_index, self.pnl_values, self.multipliers,
                              health)
         s._breaker(self.risk, context, t, self.positions, symbols, prices, self.references, self.orders, self.fills)
+        if t.time() < self.opens:  # warm-up: feeds and state run from the job's start, orders from `schedule`
+            s.metrics.set_trading_state(self.risk.state.value)
+            self._count_alerts()
+            return
         pending = s._pending()
         for sym in sorted(self.tradable):
             i = idx[sym]

@@ -45,6 +45,7 @@ version: 1
 name: sched_test
 phases:
   pre_market: {schedule: "08:30", misfire_grace_seconds: 60}
+  intraday: {schedule: "09:00", warmup_minutes: 15}
 """
 
 
@@ -125,4 +126,27 @@ def test_next_runs_are_read_from_the_persistent_store(clock, tmp_path, pipeline_
     _start(pipeline, url).shutdown(wait=False)
     runs = dict(sched.next_runs(url))
     assert runs["sched_test:pre_market"] == dt.datetime(2026, 5, 28, 8, 30, tzinfo=TPE)
-    assert runs["sched_test:intraday"] == dt.datetime(2026, 5, 28, 9, 0, tzinfo=TPE)
+    assert runs["sched_test:intraday"] == dt.datetime(2026, 5, 28, 8, 45, tzinfo=TPE)  # 09:00 − 15 min warm-up
+
+
+WARMUP_PIPELINE = """
+version: 1
+name: sched_test
+phases:
+  intraday: {schedule: "09:00", warmup_minutes: 30, misfire_grace_seconds: 60}
+"""
+
+
+def test_intraday_job_starts_warmup_minutes_before_its_schedule(clock, tmp_path, pipeline_from_yaml):
+    pipeline = pipeline_from_yaml(WARMUP_PIPELINE)
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    clock.t = dt.datetime(2026, 5, 28, 8, 0, tzinfo=TPE)
+    s = _start(pipeline, url)
+    assert s.get_job("sched_test:intraday").next_run_time == dt.datetime(2026, 5, 28, 8, 30, tzinfo=TPE)
+    clock.t = dt.datetime(2026, 5, 28, 8, 29, 59, tzinfo=TPE)
+    s._process_jobs()
+    assert ("intraday",) not in CALLS
+    clock.t = dt.datetime(2026, 5, 28, 8, 30, 1, tzinfo=TPE)
+    s._process_jobs()
+    s.shutdown(wait=False)
+    assert CALLS.count(("intraday",)) == 1

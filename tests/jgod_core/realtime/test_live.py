@@ -192,3 +192,59 @@ def test_intraday_phase_of_serve_runs_the_live_loop_and_fills_the_metrics_endpoi
     halted = orders["reason"].fillna("").str.contains("HALTED").any()  # the breaker may halt on real P&L
     assert samples["jgod_trading_state"] == (2 if halted else 0)
     assert sum(v for k, v in samples.items() if k.startswith("jgod_orders_total")) > 0
+
+
+def test_no_order_before_the_phase_schedule_while_feeds_and_decisions_run_from_the_warmup(pipeline_from_yaml, virtual):
+    live = IntradaySession(pipeline_from_yaml(TX_ONLY)).run_live(DAY, taipei_ns("10:00"), clock=virtual("08:30"))
+    assert live.decisions > 60  # decisions from 08:46 (the first bar) on: the processor warms up
+    assert len(live.orders) > 0 and live.orders["decision_time"].min() >= "2026-05-28T09:00:00"  # schedule 09:00
+
+
+def _scripted_bars(closes, first_minute="09:01"):
+    from jgod_core.realtime.events import EventBatch
+    from jgod_core.realtime.layout import BAR
+
+    batch = EventBatch.empty(len(closes))
+    batch.kind[:] = BAR
+    batch.symbol[:] = 0
+    batch.exchange_ns[:] = taipei_ns(first_minute) + 60_000_000_000 * pd.RangeIndex(len(closes)).to_numpy()
+    batch.receive_ns[:] = batch.exchange_ns
+    for name in ("open", "high", "low", "price"):
+        getattr(batch, name)[:] = closes
+    batch.size[:] = 100.0
+    batch.seq[:] = pd.RangeIndex(len(closes)).to_numpy()
+    return batch
+
+
+def test_a_scripted_losing_sequence_trips_the_5_minute_sharpe_breaker_halts_and_cancels_open_orders(pipeline_from_yaml):
+    from decimal import Decimal
+
+    from jgod_core.instruments import AssetClass
+    from jgod_core.orders import ChildOrder, Order, OrderStatus, Side, TradingState
+    from jgod_core.risk_engine import RiskContext
+    from jgod_core.realtime.session import _Decider
+
+    session = IntradaySession(pipeline_from_yaml(TX_ONLY))
+    decider = _Decider(session, DAY, [["TX"]])
+    decider.positions["TX"] = 1  # long one contract bought at 45,000
+    decider.cash = -45_000 * 200.0
+    decider.now = dt.datetime(2026, 5, 28, 9, 0)
+    ctx = RiskContext(decider.now)
+    resting = Order("rest", "TX", Side.BUY, 1, Decimal("40500"), Decimal("44798"), asset=AssetClass.FUTURE)
+    parent = decider.risk.check(resting, ctx).approved
+    child = ChildOrder(**{f: getattr(resting, f) for f in ("symbol", "side", "quantity", "limit_price",
+                                                           "reference_price", "asset")},
+                       client_order_id="rest-0", parent_id="rest")
+    session.broker.submit(decider.risk.check_child(parent, child, ctx).approved)
+    closes = [45000.0, 44990.0, 44975.0, 44960.0, 44940.0, 44915.0]  # NT$ P&L per minute: 0, −2k, −3k, −3k, −4k, −5k
+    bars = _scripted_bars(closes)
+    for k in range(len(closes)):
+        decider.decide(bars.take(slice(k, k + 1)), int(bars.exchange_ns[k]))
+        if decider.risk.state is TradingState.HALTED:
+            break
+    # halted on the 5th update (09:05): Sharpe of [0, −2000, −3000, −3000, −4000] = −2400 / 1516.6 = −1.583 < −0.5
+    assert decider.risk.state is TradingState.HALTED and k == 4
+    change = decider.risk.state_store.current()
+    assert change.actor == "circuit_breaker" and "5-minute Sharpe -1.583" in change.reason
+    assert session.broker.working["rest-0"].status is OrderStatus.CANCELLED
+    assert decider.pnl_values == [0.0, -2000.0, -3000.0, -3000.0, -4000.0]
