@@ -1,4 +1,4 @@
-"""Trading commands: ``jgod paper``, ``jgod halt``, ``jgod resume``, ``jgod audit verify``.
+"""Trading commands: ``jgod paper``, ``jgod trade``, ``jgod halt``, ``jgod resume``, ``jgod audit verify``.
 
 ``halt`` and ``resume`` write the trading state into the store; a running engine re-reads it before
 each decision, so they work from another terminal and survive restarts.
@@ -91,6 +91,62 @@ def paper(
                   "execution_residual.csv, equity.csv, risk_report.html, report.html)")
 
 
+def trade(
+    pipeline_path: Path = typer.Argument(..., metavar="PIPELINE", help="Pipeline file (execution.broker: shioaji …)."),
+    date: Optional[str] = typer.Option(None, "--date", help="Trading day (YYYY-MM-DD); default today, Asia/Taipei."),
+    out: Path = typer.Option(Path("runs/trade"), "--out", "-o", help="Output directory."),
+    store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
+    cash: float = typer.Option(..., "--cash", min=0, help="Cash of the account, NT$."),
+    positions: Optional[Path] = typer.Option(None, "--positions", help="CSV symbol,shares of the account's "
+                                                                       "holdings (default: flat)."),
+) -> None:
+    """Send the day's target orders through the risk gate and router to the pipeline's broker (live or simulation)."""
+    from jgod_core.cli import _load_or_exit
+    from jgod_core.live_trading import trade_day
+    from jgod_core.orders import TradingState
+    from jgod_core.runner import run_pipeline
+
+    from zoneinfo import ZoneInfo
+
+    day = _day(date, "--date") or dt.datetime.now(ZoneInfo("Asia/Taipei")).date()
+    pipeline = _load_or_exit(pipeline_path)
+    cfg = pipeline.config
+    if pipeline.broker is None:
+        raise JGodError(f"{pipeline_path}: execution.broker is not set (e.g. `plugin: shioaji`)")
+    broker = pipeline.broker.build()
+    if broker.name == "paper":
+        raise JGodError(f"{pipeline_path}: execution.broker is paper; use `jgod paper` to paper-trade")
+    held = _read_positions(positions) if positions is not None else {}
+    broker.connect()  # credentials from the environment only; missing ones stop here, before any order
+    simulation = bool(getattr(broker.params, "simulation", False))
+    console.print(f"{broker.name}: connected ({'simulation' if simulation else 'PRODUCTION: real orders'})")
+    end = day - dt.timedelta(days=1)
+    pipeline.config = cfg.model_copy(update={"data": cfg.data.model_copy(update={"end": end})})
+    opened = _open(_store_url(store, pipeline))
+    run = run_pipeline(pipeline, out=out, store=opened, progress=False)
+    router_step = pipeline.router
+    router = router_step.build() if router_step else _builtin(pipeline, "router", "slicer")
+    summary = trade_day(run.panel, run.target_weights, day, out, rules=[s.build() for s in pipeline.risk_rules],
+                        router=router, broker=broker, store_engine=opened.engine,
+                        pretrade_hook=pipeline.kernel.pm.hook.jgod_pretrade_check,
+                        on_daily_loss_limit=TradingState(cfg.risk.on_daily_loss_limit.upper()),
+                        flatten_on_halt=cfg.risk.flatten_on_halt, cash=cash, positions=held,
+                        is_real_trade=not simulation, pipeline_sha=pipeline.sha256)
+    console.print(f"{summary['day']} (decided on {summary['decision_date']} data): {summary['parent_orders']} parent "
+                  f"orders, {summary['child_orders_sent']} sent to {summary['broker']}, {summary['fills']} fills so far")
+    console.print(f"wrote {out}/ (orders.csv, fills.csv, risk_verdicts.csv, trade_summary.json)")
+
+
+def _read_positions(path: Path) -> dict[str, int]:
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype={"symbol": str})
+        return {str(s): int(q) for s, q in zip(frame["symbol"], frame["shares"])}
+    except (OSError, KeyError, ValueError) as exc:
+        raise JGodError(f"--positions {path}: expected a CSV with columns symbol,shares ({exc})") from None
+
+
 def _builtin(pipeline, kind: str, name: str):
     from jgod_core.components import ComponentKind
 
@@ -159,6 +215,7 @@ def audit_verify(store: Optional[str] = typer.Option(None, "--store", help=STORE
 def register(app: typer.Typer) -> None:
     """Add the trading commands to the main CLI."""
     app.command("paper")(paper)
+    app.command("trade")(trade)
     app.command("halt")(halt)
     app.command("resume")(resume)
     app.add_typer(audit_app, name="audit")
