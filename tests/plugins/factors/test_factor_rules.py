@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from jgod_core import ComponentKind
 from jgod_core.panel import Panel
 from jgod_plugins.factors import FACTORS
+from jgod_plugins.factors._common import beta_zscore, factor_inputs, stock_beta_to_taiex, typical_price
 from jgod_plugins.factors.cross_market import CrossMarketFactor
 from jgod_plugins.factors.cycle import CycleFactor
 from jgod_plugins.factors.drive import DriveFactor
@@ -190,6 +191,42 @@ def test_halt_blanks_strict_windows_but_not_tolerant_ones(sample_panel):
     tolerant = CycleFactor().compute(sample_panel).components["lac"][i]
     assert np.isnan(strict[j:j + 60]).all() and np.isfinite(strict[j + 60])
     assert np.isfinite(tolerant[j + 1:j + 60]).all()
+
+
+# -- inputs shared through the panel ----------------------------------------------------------
+
+
+def _new_instance(panel: Panel) -> Panel:
+    return Panel(panel.symbols, panel.dates, panel.fields, panel.series, panel.attributes, panel.missing)
+
+
+def test_factors_sharing_one_panel_equal_each_factor_on_its_own_panel(sample_panel):
+    shared = _new_instance(sample_panel)
+    strict = {"min_valid_fraction": 1.0}  # other params: shared inputs are keyed by them
+    together = [f(f.Params(**p)).compute(shared) for p in ({}, strict) for f in reversed(FACTORS)]
+    alone = [f(f.Params(**p)).compute(_new_instance(sample_panel)) for p in ({}, strict) for f in reversed(FACTORS)]
+    for a, b in zip(together, alone):
+        assert a.components.keys() == b.components.keys()
+        np.testing.assert_array_equal(a.score, b.score, err_msg=a.factor)
+        for name in a.components:
+            np.testing.assert_array_equal(a.components[name], b.components[name], err_msg=f"{a.factor}.{name}")
+
+
+def test_shared_inputs_are_computed_once_per_panel_instance_and_read_only(sample_panel):
+    panel = _new_instance(sample_panel)
+    params = CrossMarketFactor.Params()
+    inputs = factor_inputs(panel)
+    assert factor_inputs(panel) is inputs
+    assert beta_zscore(panel, params) is beta_zscore(panel, params)
+    assert factor_inputs(_new_instance(sample_panel)) is not inputs
+    assert factor_inputs(panel.window(0, 100)) is not inputs
+    for arr in (inputs.close, inputs.volume, inputs.returns, typical_price(panel),
+                stock_beta_to_taiex(panel, params), beta_zscore(panel, params)):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0, 0] = 1.0
+    market_beta = CrossMarketFactor().compute(panel).components["market_beta"]
+    market_beta[0, -1] = 123.0  # a factor's output is its own: writing it leaves the shared beta alone
+    assert stock_beta_to_taiex(panel, params)[0, -1] != 123.0
 
 
 # -- missing inputs -----------------------------------------------------------------------------
