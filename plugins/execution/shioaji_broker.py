@@ -137,6 +137,8 @@ class ShioajiBroker(Broker):
         cid = order.client_order_id
         if cid in self.trades:
             return []  # a retried submit with the same client id never sends twice
+        if order.is_future:  # sj.FuturesOrder / Contracts.Futures are not mapped yet: refuse, never misroute
+            raise ShioajiError(f"order {cid}: futures orders ({order.symbol}) are not supported by this adapter yet")
         api = self._require_api()
         contract = api.Contracts.Stocks[order.symbol]
         try:
