@@ -1,4 +1,4 @@
-"""Building blocks shared by the built-in factors (whole-panel numpy/numba, no per-symbol loops).
+"""Building blocks shared by the built-in factors (whole-panel numba kernels, no Python loop per symbol).
 
 Conventions every built-in factor follows:
 
@@ -18,6 +18,12 @@ Conventions every built-in factor follows:
   cross-sectional winsorised z-scores (:func:`jgod_core.numerics.cross_sectional_zscore`); NaN
   when none is valid. Market-level ``(t,)`` signals enter the score only through a per-symbol
   exposure, :func:`beta_exposure`.
+- **Shared inputs**: the masked close/volume, returns (:func:`factor_inputs`), typical price
+  and the betas to TAIEX with their z-score are computed once per panel instance and memoised
+  on it (``Panel.derived``, keyed by the parameters they depend on) as read-only arrays, so
+  factors run on the same panel never recompute nor modify each other's inputs.
+- **Kernels** sweep each symbol's dates once, computing all of a factor's rolling windows in
+  that sweep, and write into arrays allocated with numpy (see :mod:`jgod_core.numerics`).
 """
 
 from __future__ import annotations
