@@ -34,6 +34,19 @@ class Base(DeclarativeBase):
     """Declarative base of every J-GOD table."""
 
 
+class PublishedRow:
+    """Provenance columns of a market row, placed after the table's own columns.
+
+    ``source`` names the loader, ``available_at`` is the UTC instant from which the row was
+    public (readers never return a row published after their as-of time) and ``updated_at``
+    when the store last wrote it.
+    """
+
+    source: Mapped[str] = mapped_column(String(32))
+    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 # -- reference data ------------------------------------------------------------------------------
 
 
@@ -57,7 +70,7 @@ class Security(Base):
 # -- daily market data -------------------------------------------------------------------------
 
 
-class DailyBar(Base):
+class DailyBar(PublishedRow, Base):
     """Raw (unadjusted) daily bar of one security. ``halted``: no published price, volume 0.
 
     ``adj_factor`` is the factor the source published with the bar (raw × factor = adjusted),
@@ -79,12 +92,9 @@ class DailyBar(Base):
     trades: Mapped[int | None] = mapped_column(BigInteger)
     halted: Mapped[bool] = mapped_column(Boolean, default=False)
     adj_factor: Mapped[float | None] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class MarketDaily(Base):
+class MarketDaily(PublishedRow, Base):
     """Daily bar of a market-level instrument: index, futures (per session), US series, FX.
 
     ``instrument`` is a short name (``taiex``, ``tx``, ``vix``, ``sp500`` …); ``session`` is
@@ -108,12 +118,9 @@ class MarketDaily(Base):
     volume: Mapped[float | None] = mapped_column(Float)
     settlement: Mapped[float | None] = mapped_column(Float)
     open_interest: Mapped[float | None] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class AdjustmentEvent(Base):
+class AdjustmentEvent(PublishedRow, Base):
     """A dividend or split on its ex-date: ``price_ratio`` = reference price after / close before.
 
     Backward adjustment as of t multiplies raw prices before each ex-date ≤ t by the ratios.
@@ -129,9 +136,6 @@ class AdjustmentEvent(Base):
     price_ratio: Mapped[float] = mapped_column(Float)
     cash_dividend: Mapped[float | None] = mapped_column(Float)
     stock_dividend: Mapped[float | None] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class LoadRecord(Base):
@@ -153,7 +157,7 @@ class LoadRecord(Base):
 # -- post-close datasets (stamped with their publication time) ---------------------------------
 
 
-class InstitutionalFlow(Base):
+class InstitutionalFlow(PublishedRow, Base):
     """Daily buy/sell shares of one investor class (foreign, trust, dealer …) in one security."""
 
     __tablename__ = "institutional_flows"
@@ -165,12 +169,9 @@ class InstitutionalFlow(Base):
     investor: Mapped[str] = mapped_column(String(32))
     buy: Mapped[int | None] = mapped_column(BigInteger)
     sell: Mapped[int | None] = mapped_column(BigInteger)
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class MarginDaily(Base):
+class MarginDaily(PublishedRow, Base):
     """Daily margin purchase / short sale figures of one security (lots, as TWSE publishes)."""
 
     __tablename__ = "margin_daily"
@@ -193,12 +194,9 @@ class MarginDaily(Base):
     short_sale_limit: Mapped[int | None] = mapped_column(BigInteger)
     offset_loan_and_short: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class BrokerBranchDaily(Base):
+class BrokerBranchDaily(PublishedRow, Base):
     """Shares one broker branch bought and sold of one security at one price on one day."""
 
     __tablename__ = "broker_branch_daily"
@@ -212,12 +210,9 @@ class BrokerBranchDaily(Base):
     price: Mapped[float] = mapped_column(Float)
     buy: Mapped[int | None] = mapped_column(BigInteger)
     sell: Mapped[int | None] = mapped_column(BigInteger)
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class MonthlyRevenue(Base):
+class MonthlyRevenue(PublishedRow, Base):
     """Monthly operating revenue (NT$) of one company; ``month`` is the first day of the month."""
 
     __tablename__ = "monthly_revenue"
@@ -227,12 +222,9 @@ class MonthlyRevenue(Base):
     symbol: Mapped[str] = mapped_column(String(16))
     month: Mapped[dt.date] = mapped_column(Date)
     revenue_twd: Mapped[float | None] = mapped_column(Float)
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class IntradayBar(Base):
+class IntradayBar(PublishedRow, Base):
     """One-minute (or k-minute) bar of a futures contract or security."""
 
     __tablename__ = "intraday_bars"
@@ -254,9 +246,6 @@ class IntradayBar(Base):
     close: Mapped[float | None] = mapped_column(Float)
     volume: Mapped[float | None] = mapped_column(Float)
     trades: Mapped[int | None] = mapped_column(BigInteger)
-    source: Mapped[str] = mapped_column(String(32))
-    available_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 # -- engine output -----------------------------------------------------------------------------
