@@ -29,7 +29,7 @@ after it is read.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -152,13 +152,10 @@ def _fields(bars: pd.DataFrame, symbols: tuple[str, ...], dates: np.ndarray) -> 
     rows = pd.Index(symbols).get_indexer(bars["symbol"])
     cols = pd.DatetimeIndex(dates.astype("datetime64[ns]")).get_indexer(pd.to_datetime(bars["date"]))
     fields: dict[str, np.ndarray] = {}
-    for name in (*PRICE_FIELDS, "volume"):
+    for name in (*PRICE_FIELDS, "volume", "halted"):
         arr = np.full((n, t), np.nan)
         arr[rows, cols] = bars[name].to_numpy(dtype=float, na_value=np.nan)
         fields[name] = arr
-    halted = np.full((n, t), np.nan)
-    halted[rows, cols] = bars["halted"].to_numpy(dtype=float)
-    fields["halted"] = halted
     return fields
 
 
@@ -206,16 +203,24 @@ def _add_monthly_revenue(store, fields, symbols, dates, cutoff, missing) -> None
 # -- market series --------------------------------------------------------------------------------
 
 
+def _rows_per_instrument(frame: pd.DataFrame, spec: dict[str, dict[str, str]], missing: dict[str, str],
+                         window: str) -> Iterator[tuple[dict[str, str], pd.DataFrame]]:
+    """``(columns, rows)`` of each instrument of ``spec`` with rows in ``frame``; the series of an
+    instrument without rows are reported in ``missing`` (``window`` says which dates were read)."""
+    for instrument, columns in spec.items():
+        rows = frame[frame["instrument"] == instrument]
+        if rows.empty:
+            for name in columns.values():
+                missing[name] = f"the store has no {instrument} daily rows {window}"
+            continue
+        yield columns, rows
+
+
 def _taiwan_series(store, dates, first, end, cutoff, missing) -> dict[str, np.ndarray]:
     frame = store.read_market(list(TAIWAN_SERIES), "regular", first, end, cutoff)
     grid = pd.DatetimeIndex(dates.astype("datetime64[ns]"))
     out: dict[str, np.ndarray] = {}
-    for instrument, columns in TAIWAN_SERIES.items():
-        rows = frame[frame["instrument"] == instrument]
-        if rows.empty:
-            for name in columns.values():
-                missing[name] = f"the store has no {instrument} daily rows between {first} and {end}"
-            continue
+    for columns, rows in _rows_per_instrument(frame, TAIWAN_SERIES, missing, f"between {first} and {end}"):
         indexed = rows.set_index(pd.to_datetime(rows["date"]))
         for column, name in columns.items():
             out[name] = indexed[column].reindex(grid).to_numpy(dtype=float, na_value=np.nan)
@@ -228,12 +233,7 @@ def _us_series(store, dates, first, end, cutoff, missing) -> dict[str, np.ndarra
     decision = pd.DataFrame({"known_by": pd.DatetimeIndex(timing.taipei_stamp(dates, timing.END_OF_DAY))})
     decision["known_by"] = decision["known_by"].clip(upper=pd.Timestamp(timing.to_utc_naive(cutoff)))
     out: dict[str, np.ndarray] = {}
-    for instrument, columns in US_SERIES.items():
-        rows = frame[frame["instrument"] == instrument]
-        if rows.empty:
-            for name in columns.values():
-                missing[name] = f"the store has no {instrument} daily rows before {end}"
-            continue
+    for columns, rows in _rows_per_instrument(frame, US_SERIES, missing, f"before {end}"):
         rows = rows.assign(available_at=pd.to_datetime(rows["available_at"])).sort_values("available_at")
         joined = pd.merge_asof(
             decision, rows, left_on="known_by", right_on="available_at", direction="backward",
