@@ -110,6 +110,19 @@ def resolve_secret(reference: str | None, environ: dict[str, str] | None = None)
     return env[name]
 
 
+def require_env(*names: str, purpose: str, environ: dict[str, str] | None = None) -> tuple[str, ...]:
+    """The values of the environment variables ``names`` (credentials of a connector).
+
+    Any of them unset or empty is a :class:`SecretError` naming every variable and ``purpose``;
+    values are never logged.
+    """
+    env = os.environ if environ is None else environ
+    values = tuple(env.get(name) or "" for name in names)
+    if not all(values):
+        raise SecretError(f"{purpose} missing: set {' and '.join(names)} in the environment")
+    return values
+
+
 # -- components --------------------------------------------------------------------------------
 
 

@@ -26,7 +26,6 @@ rejected queries fail at once, naming source, dataset and symbol.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from typing import Any, Callable
 
@@ -36,9 +35,9 @@ from pydantic import Field
 
 from jgod_core.calendar import trading_days
 from jgod_core.components import DataKind
+from jgod_core.config import require_env
 from jgod_core.data import timing
 from jgod_core.data.symbols import SymbolError, normalize_symbol
-from jgod_core.errors import SecretError
 from jgod_core.storage import models
 from jgod_plugins.data.connector import Connector, DatasetSpec
 from jgod_plugins.data.http import FetchError, RateLimiter, RetryParams, TransientFetchError, call_with_retries
@@ -109,12 +108,8 @@ class ShioajiClient:
                 pass
             self.api = None
 
-    def _credentials(self) -> tuple[str, str]:
-        key, secret = os.environ.get(self.params.api_key_env), os.environ.get(self.params.secret_key_env)
-        if not key or not secret:
-            raise SecretError(f"shioaji: credentials missing; set {self.params.api_key_env} and "
-                              f"{self.params.secret_key_env} in the environment")
-        return key, secret
+    def _credentials(self) -> tuple[str, ...]:
+        return require_env(self.params.api_key_env, self.params.secret_key_env, purpose="shioaji credentials")
 
     def session(self, dataset: str, symbol: str) -> Any:
         """The logged-in API object (logs in on first use)."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any, Literal, Sequence
 
 from pydantic import Field
 
 from jgod_core import DataKind, Feed, Params
-from jgod_core.errors import SecretError
+from jgod_core.config import require_env
 from jgod_core.realtime.events import MarketEvent
 from jgod_core.realtime.layout import INDEX, TRADE
 
@@ -80,9 +79,7 @@ class PolygonTransport:
     async def connect(self) -> None:
         from polygon import WebSocketClient
 
-        key = os.environ.get(self.params.api_key_env)
-        if not key:
-            raise SecretError(f"Polygon API key missing: set {self.params.api_key_env} in the environment")
+        (key,) = require_env(self.params.api_key_env, purpose="Polygon API key")
         kwargs: dict[str, Any] = {"api_key": key, "market": self.params.market, "subscriptions": [],
                                   "secure": self.params.secure, "max_reconnects": 0}
         if self.params.host:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from decimal import Decimal
 from typing import Any, Literal, Mapping, Sequence
 
 from pydantic import Field
 
 from jgod_core import DataKind, Feed, Params
-from jgod_core.errors import SecretError
+from jgod_core.config import require_env
 from jgod_core.realtime.events import MarketEvent
 from jgod_core.realtime.layout import BOOK, INDEX, TRADE
 
@@ -119,12 +118,8 @@ class ShioajiTransport:
         self.queue: asyncio.Queue = asyncio.Queue()
         self.loop: asyncio.AbstractEventLoop | None = None
 
-    def _credentials(self) -> tuple[str, str]:
-        key, secret = os.environ.get(self.params.api_key_env), os.environ.get(self.params.secret_key_env)
-        if not key or not secret:
-            raise SecretError(f"Shioaji credentials missing: set {self.params.api_key_env} and "
-                              f"{self.params.secret_key_env} in the environment")
-        return key, secret
+    def _credentials(self) -> tuple[str, ...]:
+        return require_env(self.params.api_key_env, self.params.secret_key_env, purpose="Shioaji credentials")
 
     async def connect(self) -> None:
         import shioaji as sj
