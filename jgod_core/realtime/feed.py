@@ -33,6 +33,8 @@ log = logging.getLogger("jgod.realtime.feed")
 
 
 class ConnectionState(str, enum.Enum):
+    """State of a :class:`FeedSession`; :data:`ALLOWED` lists the transitions out of each."""
+
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     CONNECTED = "connected"
@@ -64,6 +66,7 @@ class BackoffParams(Params):
         return min(self.max_seconds, self.initial_seconds * self.multiplier ** attempt)
 
     def delay(self, attempt: int, rng: random.Random) -> float:
+        """Delay before retry ``attempt``: :meth:`base_delay` plus uniform jitter drawn from ``rng``."""
         return self.base_delay(attempt) + (rng.uniform(0.0, self.jitter_seconds) if self.jitter_seconds else 0.0)
 
 
@@ -87,6 +90,8 @@ class Transport(Protocol):
 
 
 class SeqVerdict(str, enum.Enum):
+    """What :meth:`SequenceGuard.check` decided about one event (only ``ACCEPT`` reaches the sink)."""
+
     ACCEPT = "accept"
     DUPLICATE = "duplicate"
     OUT_OF_ORDER = "out_of_order"
@@ -113,6 +118,7 @@ class SequenceGuard:
     counts: dict[str, int] = field(default_factory=lambda: {v.value: 0 for v in SeqVerdict})
 
     def check(self, event: MarketEvent) -> SeqVerdict:
+        """The verdict on ``event`` (counted in :attr:`counts`); a gap marks its symbol resyncing."""
         verdict = self._check(event)
         self.counts[verdict.value] += 1
         return verdict
@@ -141,9 +147,11 @@ class SequenceGuard:
         return SeqVerdict.ACCEPT
 
     def last_seq(self, symbol: str, kind: int) -> int | None:
+        """The last accepted ``seq`` of ``symbol``'s events of ``kind`` (None before the first)."""
         return self.last.get((symbol, kind))
 
     def mark_resync(self, symbols: Iterable[str]) -> None:
+        """Drop ``symbols``' events until :meth:`anchor` applies a snapshot of each."""
         self.resyncing.update(symbols)
 
     def anchor(self, symbol: str, seqs: dict[int, int]) -> None:
@@ -227,6 +235,7 @@ class FeedSession:
         return self.state is ConnectionState.CONNECTED and symbol not in self.guard.resyncing
 
     def stop(self) -> None:
+        """Ask :meth:`run` to stop: it closes the transport and returns once the pending receive or retry wait ends."""
         self._stopping = True
 
     # -- running --------------------------------------------------------------------------------
@@ -237,9 +246,7 @@ class FeedSession:
             await self._run()
         except asyncio.CancelledError:
             self._stopping = True
-            if self.state is not ConnectionState.DISCONNECTED:
-                await self._safe_close()
-                self._move(ConnectionState.DISCONNECTED, "stopped")
+            await self._close_if_open()
             raise
 
     async def _run(self) -> None:
@@ -269,6 +276,9 @@ class FeedSession:
                 self.retry_delays.append(delay)
                 self._move(ConnectionState.RETRY, f"in {delay:.3f} s (attempt {self._failures})")
                 await self._sleep(delay)
+        await self._close_if_open()
+
+    async def _close_if_open(self) -> None:
         if self.state is not ConnectionState.DISCONNECTED:
             await self._safe_close()
             self._move(ConnectionState.DISCONNECTED, "stopped")
