@@ -1,6 +1,0 @@
-"""Built-in engines components.
-
-Each component lives in its own module; this module registers them with the kernel.
-"""
-
-from jgod_core import hookimpl
