@@ -35,6 +35,8 @@ class RecordFormatError(JGodError):
 
 @dataclass(frozen=True)
 class Field:
+    """One field of a fixed-width record: bytes ``[start, end)`` decoded by ``parse``."""
+
     name: str
     start: int
     end: int
@@ -183,24 +185,29 @@ def read_odr(path: Path) -> pd.DataFrame:
     return parse_records(path, ODR_WIDTH, ODR_FIELDS)
 
 
-def _exchange_ns(dates: pd.Series, times: pd.Series) -> np.ndarray:
+def _events(kind: int, codes: pd.Series, dates: pd.Series, times: pd.Series, symbols: list[str]) -> EventBatch:
+    """A batch of ``kind`` events, one per record, stamped at the record's Taipei time (received then too)."""
+    row_of = {code: i for i, code in enumerate(symbols)}
+    batch = EventBatch.empty(len(codes))
+    batch.kind[:] = kind
+    batch.symbol[:] = [row_of[code] for code in codes]
     stamps = pd.to_datetime(dates + " " + times, format="%Y-%m-%d %H:%M:%S.%f")
-    return stamps.dt.tz_localize("Asia/Taipei").astype("int64").to_numpy()
+    batch.exchange_ns[:] = stamps.dt.tz_localize("Asia/Taipei").astype("int64").to_numpy()
+    batch.receive_ns[:] = batch.exchange_ns
+    return batch
+
+
+_BOOK_COLUMNS = [f"{side}_{what}_{level}" for side in ("bid", "ask") for what in ("price", "volume")
+                 for level in range(1, BOOK_LEVELS + 1)]  # the EventBatch.book layout
+_BOOK_VOLUMES = [i for i, name in enumerate(_BOOK_COLUMNS) if "_volume_" in name]
 
 
 def dsp_books(dsp: pd.DataFrame, symbols: list[str], include_trial: bool = False) -> EventBatch:
     """Book events of the display records (sizes in shares); trial-matching displays only on request."""
     rows = dsp if include_trial else dsp[dsp["remark"] != "T"]
-    batch = EventBatch.empty(len(rows))
-    batch.kind[:] = BOOK
-    batch.symbol[:] = [symbols.index(code) for code in rows["securities_code"]]
-    batch.exchange_ns[:] = _exchange_ns(rows["display_date"], rows["display_time"])
-    batch.receive_ns[:] = batch.exchange_ns
-    cols = ([f"bid_price_{i}" for i in range(1, 6)] + [f"bid_volume_{i}" for i in range(1, 6)]
-            + [f"ask_price_{i}" for i in range(1, 6)] + [f"ask_volume_{i}" for i in range(1, 6)])
-    book = rows[cols].to_numpy(float)
-    book[:, 5:10] *= LOT
-    book[:, 15:20] *= LOT
+    batch = _events(BOOK, rows["securities_code"], rows["display_date"], rows["display_time"], symbols)
+    book = rows[_BOOK_COLUMNS].to_numpy(float)
+    book[:, _BOOK_VOLUMES] *= LOT
     batch.book[:] = book
     return batch
 
@@ -208,11 +215,7 @@ def dsp_books(dsp: pd.DataFrame, symbols: list[str], include_trial: bool = False
 def mth_trades(mth: pd.DataFrame, symbols: list[str]) -> EventBatch:
     """One trade event per trade number (the B and S rows of a trade are one print), in shares."""
     trades = mth.drop_duplicates(["securities_code", "trade_number"], keep="first")
-    batch = EventBatch.empty(len(trades))
-    batch.kind[:] = TRADE
-    batch.symbol[:] = [symbols.index(code) for code in trades["securities_code"]]
-    batch.exchange_ns[:] = _exchange_ns(trades["trade_date"], trades["trade_time"])
-    batch.receive_ns[:] = batch.exchange_ns
+    batch = _events(TRADE, trades["securities_code"], trades["trade_date"], trades["trade_time"], symbols)
     batch.price[:] = trades["trade_price"].to_numpy(float)
     batch.size[:] = trades["trade_volume"].to_numpy(float)
     batch.seq[:] = trades["trade_number"].astype(np.int64).to_numpy()
