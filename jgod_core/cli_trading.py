@@ -96,9 +96,8 @@ def trade(
     date: Optional[str] = typer.Option(None, "--date", help="Trading day (YYYY-MM-DD); default today, Asia/Taipei."),
     out: Path = typer.Option(Path("runs/trade"), "--out", "-o", help="Output directory."),
     store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
-    cash: float = typer.Option(..., "--cash", min=0, help="Cash of the account, NT$."),
-    positions: Optional[Path] = typer.Option(None, "--positions", help="CSV symbol,shares of the account's "
-                                                                       "holdings (default: flat)."),
+    cash: Optional[float] = typer.Option(None, "--cash", min=0, help="Most cash to use, NT$ (default: what the "
+                                                                     "broker reports; needed if it reports none)."),
 ) -> None:
     """Send the day's target orders through the risk gate and router to the pipeline's broker (live or simulation)."""
     from jgod_core.cli import _load_or_exit
@@ -116,7 +115,6 @@ def trade(
     broker = pipeline.broker.build()
     if broker.name == "paper":
         raise JGodError(f"{pipeline_path}: execution.broker is paper; use `jgod paper` to paper-trade")
-    held = _read_positions(positions) if positions is not None else {}
     broker.connect()  # credentials from the environment only; missing ones stop here, before any order
     simulation = bool(getattr(broker.params, "simulation", False))
     console.print(f"{broker.name}: connected ({'simulation' if simulation else 'PRODUCTION: real orders'})")
@@ -130,21 +128,14 @@ def trade(
                         router=router, broker=broker, store_engine=opened.engine,
                         pretrade_hook=pipeline.kernel.pm.hook.jgod_pretrade_check,
                         on_daily_loss_limit=TradingState(cfg.risk.on_daily_loss_limit.upper()),
-                        flatten_on_halt=cfg.risk.flatten_on_halt, cash=cash, positions=held,
+                        flatten_on_halt=cfg.risk.flatten_on_halt, cash_cap=cash,
                         is_real_trade=not simulation, pipeline_sha=pipeline.sha256)
     console.print(f"{summary['day']} (decided on {summary['decision_date']} data): {summary['parent_orders']} parent "
                   f"orders, {summary['child_orders_sent']} sent to {summary['broker']}, {summary['fills']} fills so far")
+    if summary["position_differences"]:
+        err_console.print(f"[yellow]note[/yellow]: broker positions differ from the journal's fills (trading from "
+                          f"the broker's): {summary['position_differences']}")
     console.print(f"wrote {out}/ (orders.csv, fills.csv, risk_verdicts.csv, trade_summary.json)")
-
-
-def _read_positions(path: Path) -> dict[str, int]:
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(path, dtype={"symbol": str})
-        return {str(s): int(q) for s, q in zip(frame["symbol"], frame["shares"])}
-    except (OSError, KeyError, ValueError) as exc:
-        raise JGodError(f"--positions {path}: expected a CSV with columns symbol,shares ({exc})") from None
 
 
 def _builtin(pipeline, kind: str, name: str):

@@ -10,8 +10,16 @@ of the paper broker:
    stops the command before any data is loaded or any order is built;
 2. the decision uses data up to the previous close only: targets dated the last panel date
    before ``day``, reference = that close (the ±10 % band is measured from it);
-3. positions are the ones given (``--positions``), else flat; equity = cash + positions marked
-   at the previous close;
+3. positions and cash come from the broker (``broker.account()`` → :class:`~jgod_core.orders.AccountReport`:
+   Shioaji's ``list_positions`` / ``account_balance`` / ``settlements``), so a second day trades
+   from what the first one bought. They are reconciled against the order journal: working
+   orders of earlier sessions are journaled EXPIRED (ROD), and every symbol where the broker's
+   position differs from the journaled fills is listed in ``trade_summary.json``
+   (``position_differences``; the broker's figure is traded from). Orders of this broker still
+   working from an earlier run the same day stop the command (it would trade them twice).
+   Holdings outside the pipeline's universe are left alone and not counted in equity.
+   Cash = the broker's figure, capped by ``cash_cap`` (``--cash``) when given; a broker that
+   does not report cash needs ``--cash``. Equity = cash + positions at the previous close;
 4. the trading state in the store is respected (HALTED refuses to trade; ``jgod resume`` first);
 5. every order status is journaled before the send and every event goes to the audit chain,
    with ``is_real_trade`` true unless the broker runs in simulation;
@@ -33,7 +41,7 @@ import pandas as pd
 from jgod_core.audit import AuditLog
 from jgod_core.errors import JGodError
 from jgod_core.market_view import PanelMarketView
-from jgod_core.order_journal import OrderJournal
+from jgod_core.order_journal import OrderJournal, reconcile_positions
 from jgod_core.orders import Order, TradingState
 from jgod_core.panel import Panel
 from jgod_core.paper_trading import PaperSession, PaperSettings, _run_id, _weights_on
@@ -59,9 +67,16 @@ class LiveSession(PaperSession):
 def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, rules: list[Any], router: Any,
               broker: Any, store_engine: Any, pretrade_hook: Any = None,
               on_daily_loss_limit: TradingState = TradingState.REDUCING, flatten_on_halt: bool = True,
-              cash: float, positions: dict[str, int] | None = None, is_real_trade: bool = False,
+              cash_cap: float | None = None, is_real_trade: bool = False,
               pipeline_sha: str = "", now: dt.datetime | None = None) -> dict[str, Any]:
     """Send ``day``'s orders to ``broker`` (connected) and write the outputs; returns the summary."""
+    report_account = getattr(broker, "account", None)
+    if report_account is None:
+        raise TradeError(f"broker {broker.name!r} cannot report the account's positions (no account())")
+    report = report_account()
+    if report.cash is None and cash_cap is None:
+        raise TradeError(f"broker {broker.name!r} did not report cash ({report.cash_basis}); give --cash")
+    cash = report.cash if cash_cap is None else (cash_cap if report.cash is None else min(cash_cap, report.cash))
     dates = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))
     j = int(dates.searchsorted(pd.Timestamp(day)))  # first panel date ≥ day: decide on the one before
     if j == 0:
@@ -73,16 +88,21 @@ def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, r
     settings = PaperSettings(initial_cash=cash, model_version=LIVE_MODEL_VERSION)
     audit = AuditLog(store_engine, settings.model_version, is_real_trade=is_real_trade)
     state_store = TradingStateStore(store_engine, settings.model_version, is_real_trade=is_real_trade)
-    journal = OrderJournal(store_engine, audit, broker.name, settings.model_version)
+    journal = OrderJournal(store_engine, audit, broker.name, settings.model_version, is_real_trade)
     engine = RiskEngine(rules, state_store=state_store, pretrade_hook=pretrade_hook, audit=audit,
                         on_daily_loss_limit=on_daily_loss_limit, model_version=settings.model_version)
     run_id = "L" + _run_id(pipeline_sha, day, day)[1:]
     session = LiveSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt)
-    unknown = sorted(set(positions or {}) - set(session.row))
-    if unknown:
-        raise TradeError(f"positions name symbols the pipeline has no prices for: {', '.join(unknown)}")
-    session.positions = {s: int(q) for s, q in (positions or {}).items() if q}
     ts = now or dt.datetime.combine(day, dt.time(9, 0))
+    expired = journal.expire_before(day, ts)
+    still_working = sorted(cid for cid, on in journal.working_orders() if on >= day)
+    if still_working:
+        raise TradeError(f"{len(still_working)} order(s) of an earlier run on {day} are still working at "
+                         f"{broker.name} ({', '.join(still_working[:3])}…); cancel them or wait for their fills")
+    differences = reconcile_positions(journal.positions(), report.positions)
+    outside = sorted(set(report.positions) - set(session.row))
+    session.positions = {s: int(q) for s, q in report.positions.items() if q and s in session.row}
+    at_start = dict(session.positions)
     ctx = session.ctx
     ctx.now = ts
     ctx.market = PanelMarketView(panel, j - 1)
@@ -109,6 +129,9 @@ def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, r
     sent = [r for r in session.order_rows if r["status"] == "submitted" and r["parent_id"]]
     summary = {"run_id": run_id, "day": str(day), "decision_date": str(decision_date), "broker": broker.name,
                "is_real_trade": is_real_trade, "equity": equity, "parent_orders": len(session.residual_rows),
-               "child_orders_sent": len(sent), "fills": len(session.fill_rows), "state": engine.state.value}
+               "child_orders_sent": len(sent), "fills": len(session.fill_rows), "state": engine.state.value,
+               "cash": cash, "cash_basis": report.cash_basis, "positions_at_start": at_start,
+               "position_differences": differences, "positions_outside_universe": outside,
+               "expired_from_earlier_sessions": len(expired)}
     (out / "trade_summary.json").write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
     return summary

@@ -100,6 +100,46 @@ class OrderJournal:
             rows = conn.execute(select(self._orders.c.order_id).where(self._orders.c.status.in_(working))).all()
         return [r.order_id for r in rows]
 
+    def positions(self) -> dict[str, int]:
+        """Net units per symbol from the journaled fills of this journal's broker (orders it placed)."""
+        fills, orders = self._fills, self._orders
+        query = (select(fills.c.symbol, fills.c.side, fills.c.quantity)
+                 .join(orders, orders.c.order_id == fills.c.order_id).where(orders.c.broker == self.broker))
+        held: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                held[row.symbol] = held.get(row.symbol, 0) + Side(row.side).sign * int(row.quantity)
+        return {s: q for s, q in held.items() if q}
+
+    def working_orders(self) -> list[tuple[str, dt.date]]:
+        """(client id, day it was journaled) of this broker's orders still journaled as working."""
+        orders = self._orders
+        working = [s.value for s in OrderStatus if s.is_working]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(orders.c.order_id, orders.c.ts).where(
+                orders.c.status.in_(working), orders.c.broker == self.broker)).all()
+        return [(r.order_id, r.ts.date()) for r in rows]
+
+    def expire_before(self, day: dt.date, ts: dt.datetime) -> list[str]:
+        """Journal as EXPIRED every working order of an earlier session (a ROD order ends with its
+        session); what filled of it shows in the broker's positions. Returns their ids."""
+        stale = [cid for cid, on in self.working_orders() if on < day]
+        for cid in stale:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(self._orders).where(self._orders.c.order_id == cid)).first()
+            self.record(_order_from_row(row), OrderStatus.EXPIRED, ts, "ROD order of an earlier session")
+        return stale
+
+
+def reconcile_positions(journaled: Mapping[str, int], reported: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """Symbols whose broker-reported position differs from the journal's fills: {symbol: {broker, journal}}.
+
+    A difference means fills the journal never saw (late deal callbacks, trades placed outside
+    J-GOD, corporate actions); the broker's figure is the one to trade from.
+    """
+    return {s: {"broker": int(reported.get(s, 0)), "journal": int(journaled.get(s, 0))}
+            for s in sorted(set(journaled) | set(reported)) if reported.get(s, 0) != journaled.get(s, 0)}
+
 
 # -- start-up reconciliation -------------------------------------------------------------------
 

@@ -288,6 +288,22 @@ class Verdict:
         }
 
 
+@dataclass(frozen=True)
+class AccountReport:
+    """What a broker reports about the account before a trading day (``Broker.account()``).
+
+    ``positions``: signed units per symbol (shares; contracts for futures) the broker holds for
+    the account, whatever placed them. ``cash``: NT$ the account holds once every trade already
+    done has settled (settled balance + net unsettled amounts), None when the broker does not
+    report it; ``cash_basis`` says how it was obtained. ``as_of``: the broker's timestamp.
+    """
+
+    positions: Mapping[str, int]
+    cash: float | None
+    cash_basis: str = ""
+    as_of: dt.datetime | None = None
+
+
 def whole_lots(shares: float) -> int:
     """Shares rounded towards zero to whole board lots."""
     lots = int(abs(shares) // BOARD_LOT_SHARES)

@@ -24,7 +24,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from jgod_core import Broker, JGodError, Params, SecretRef, resolve_secret
 from jgod_core.market_rules import BOARD_LOT_SHARES, commission, sell_tax
-from jgod_core.orders import ChildOrder, Fill, OrderStatus, Side, TimeInForce, to_price
+from jgod_core.orders import AccountReport, ChildOrder, Fill, OrderStatus, Side, TimeInForce, to_price
 
 
 class ShioajiParams(Params):
@@ -68,6 +68,7 @@ class ShioajiBroker(Broker):
         self.status: dict[str, OrderStatus] = {}
         self._by_broker_id: dict[str, str] = {}
         self._fills: list[Fill] = []
+        self._early: dict[str, list[tuple[Any, dict]]] = {}  # callbacks for ids not yet returned by place_order
         self._lock = threading.Lock()
 
     # -- connection ------------------------------------------------------------------------------
@@ -152,6 +153,8 @@ class ShioajiBroker(Broker):
             broker_id = getattr(getattr(trade, "order", None), "id", None)
             if broker_id:
                 self._by_broker_id[str(broker_id)] = cid
+                for state, message in self._early.pop(str(broker_id), []):  # callbacks that beat place_order
+                    self._dispatch(state, message)
         return self.drain_fills()
 
     def cancel(self, client_order_id: str) -> bool:
@@ -172,17 +175,65 @@ class ShioajiBroker(Broker):
     def open_orders(self) -> list[ChildOrder]:
         return [self.orders[cid] for cid, s in self.status.items() if s.is_working]
 
+    # -- account -------------------------------------------------------------------------------
+
+    def account(self) -> AccountReport:
+        """Positions and cash of the stock account, as Sinopac reports them.
+
+        Positions: ``api.list_positions(api.stock_account, unit=Unit.Share)`` (``StockPosition``:
+        ``code``, ``direction`` Buy/Sell, ``quantity`` in shares with ``Unit.Share``); rows of one
+        code (cash, margin, short) are netted, sells count negative. Cash: ``api.account_balance``
+        (``AccountBalance.acc_balance``: the settlement bank account at ``date``) plus every
+        ``api.settlements`` amount (``SettlementV1``: ``date``, ``amount``, ``T``; > 0 the account
+        receives, < 0 it pays) dated after the balance — the cash the account holds once the
+        trades already done have settled. An ``errmsg`` leaves cash unreported (None).
+        """
+        import shioaji as sj
+
+        api = self._require_api()
+        account = getattr(api, "stock_account", None)
+        try:
+            rows = api.list_positions(account, unit=sj.Unit.Share, timeout=self.params.timeout_ms)
+            balance = api.account_balance(account, timeout=self.params.timeout_ms)
+            settlements = api.settlements(account, timeout=self.params.timeout_ms)
+        except Exception as exc:  # noqa: BLE001
+            raise ShioajiError(f"account report failed: {self._scrub(f'{type(exc).__name__}: {exc}')}") from None
+        positions: dict[str, int] = {}
+        for row in rows or ():
+            sign = -1 if getattr(row.direction, "value", str(row.direction)) == "Sell" else 1
+            positions[str(row.code)] = positions.get(str(row.code), 0) + sign * int(row.quantity)
+        positions = {code: q for code, q in positions.items() if q}
+        if balance is None or getattr(balance, "errmsg", ""):
+            why = getattr(balance, "errmsg", "") or "no answer"
+            return AccountReport(positions, None, f"account_balance: {self._scrub(str(why))}")
+        as_of = dt.datetime.fromisoformat(str(balance.date)[:19]) if balance.date else None
+        pending = [s for s in settlements or () if as_of is None or _as_date(s.date) > as_of.date()]
+        cash = float(balance.acc_balance) + sum(float(s.amount) for s in pending)
+        basis = (f"account_balance {float(balance.acc_balance):,.0f} at {balance.date} + "
+                 f"{len(pending)} later settlement(s) {sum(float(s.amount) for s in pending):+,.0f}")
+        return AccountReport(positions, cash, basis, as_of)
+
     # -- callbacks -------------------------------------------------------------------------------
 
     def _on_order_event(self, state: Any, message: dict) -> None:
+        """Order/deal callback (SDK thread). An event for an id ``place_order`` has not returned yet is
+        kept and replayed once the id is known: Sinopac may call back before ``place_order`` returns."""
         kind = getattr(state, "value", str(state))
+        broker_id = str(message.get("trade_id", "") if kind.endswith("DEAL") else message.get("order", {}).get("id", ""))
         with self._lock:
-            if kind == "SDEAL":
-                fill = self.deal_to_fill(message)
-                if fill is not None:
-                    self._fills.append(fill)
-            elif kind == "SORDER":
-                self._apply_order_event(message)
+            if broker_id and broker_id not in self._by_broker_id:
+                self._early.setdefault(broker_id, []).append((state, message))
+                return
+            self._dispatch(state, message)
+
+    def _dispatch(self, state: Any, message: dict) -> None:
+        kind = getattr(state, "value", str(state))
+        if kind == "SDEAL":
+            fill = self.deal_to_fill(message)
+            if fill is not None:
+                self._fills.append(fill)
+        elif kind == "SORDER":
+            self._apply_order_event(message)
 
     def _apply_order_event(self, message: dict) -> None:
         cid = self._by_broker_id.get(str(message.get("order", {}).get("id", "")))
@@ -220,3 +271,12 @@ class ShioajiBroker(Broker):
         with self._lock:
             fills, self._fills = self._fills, []
         return fills
+
+
+def _as_date(value: Any) -> dt.date:
+    """A settlement date (``datetime.date`` in shioaji 1.7, an ISO string in older payloads)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

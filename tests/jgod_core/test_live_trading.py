@@ -55,6 +55,8 @@ def shioaji():
 
     broker = ShioajiBroker(ShioajiParams(simulation=True), api_factory=factory, sleep=lambda s: None)
     broker.connect(double.ENV)
+    broker.api.balance = double.documented("AccountBalance", acc_balance=10_000_000.0,
+                                           date="2024-03-01 13:30:00.000000", errmsg="")
     return broker
 
 
@@ -67,7 +69,7 @@ def test_trade_day_sends_risk_approved_lots_to_shioaji_journaled_and_audited(tmp
     panel = Panel.from_long(BARS, ["open", "high", "low", "close", "volume"])
     summary = trade_day(panel, _targets(), DAY, tmp_path / "out", rules=[TickLadderRule(), PriceBandRule(),
                         BoardLotRule()], router=SlicerRouter(), broker=shioaji, store_engine=store.engine,
-                        cash=10_000_000.0, is_real_trade=False)
+                        is_real_trade=False)
     placed = {}
     for contract, order in shioaji.api.placed:
         placed.setdefault(contract["code"], []).append(order)
@@ -90,8 +92,77 @@ def test_trade_day_refuses_when_halted(tmp_path, store, shioaji):
     panel = Panel.from_long(BARS, ["open", "high", "low", "close", "volume"])
     with pytest.raises(TradeError, match="HALTED"):
         trade_day(panel, _targets(), DAY, tmp_path / "out", rules=[], router=SlicerRouter(), broker=shioaji,
-                  store_engine=store.engine, cash=1e7)
+                  store_engine=store.engine)
     assert shioaji.api.placed == []
+
+
+DAY2 = dt.date(2024, 3, 5)
+# DAY's bar (closes unchanged, so day-2 targets in shares equal day 1's)
+BARS2 = pd.concat([BARS, pd.DataFrame({"date": ["2024-03-04"] * 2, "symbol": ["2330", "2890"], "open": [700.0, 27.0],
+                                       "high": [705.0, 27.2], "low": [695.0, 26.8], "close": [700.0, 27.0],
+                                       "volume": [30e6, 20e6]})], ignore_index=True)
+
+
+def _targets2():
+    return pd.DataFrame({"2330": [0.0, 0.3, 0.3], "2890": [0.0, 0.2, 0.2]},
+                        index=pd.to_datetime(["2024-02-29", "2024-03-01", "2024-03-04"]))
+
+
+def _trade(day, panel, targets, out, shioaji, store, **kw):
+    return trade_day(panel, targets, day, out, rules=[TickLadderRule(), PriceBandRule(), BoardLotRule()],
+                     router=SlicerRouter(), broker=shioaji, store_engine=store.engine, **kw)
+
+
+def test_second_day_trades_from_the_brokers_positions_and_does_not_rebuy(tmp_path, store, shioaji):
+    api = shioaji.api
+    api.auto_fill, api.fill_prices = True, {"2330": 700.0, "2890": 27.0}
+    panel = Panel.from_long(BARS2, ["open", "high", "low", "close", "volume"])
+    day1 = _trade(DAY, panel, _targets2(), tmp_path / "d1", shioaji, store)
+    assert day1["fills"] == 3 and day1["positions_at_start"] == {}
+    assert sum(o.quantity for c, o in api.placed if c["code"] == "2330") == 4
+    # day 2: the balance still holds the money (T+2); the buys settle 03-06:
+    # 4,000 × 700 + floor(2,800,000 × 0.1425 %) = 2,803,990 and 74,000 × 27 + 2,847 = 2,000,847
+    api.balance = double.documented("AccountBalance", acc_balance=10_000_000.0, date="2024-03-04 13:30:00.000000",
+                                    errmsg="")
+    api.settlement_rows = [double.documented("SettlementV1", date=dt.date(2024, 3, 6), amount=-4_804_837.0, T=2)]
+    placed_before = len(api.placed)
+    day2 = _trade(DAY2, panel, _targets2(), tmp_path / "d2", shioaji, store)
+    assert day2["positions_at_start"] == {"2330": 4_000, "2890": 74_000}
+    assert day2["cash"] == 5_195_163.0 and day2["equity"] == 5_195_163.0 + 2_800_000 + 1_998_000
+    # 0.3 × 9,993,163 / 700 = 4,282.8 → 4 lots (held); 0.2 × 9,993,163 / 27 = 74,023 → 74 lots (held)
+    assert len(api.placed) == placed_before and day2["parent_orders"] == 0
+    assert day2["position_differences"] == {}  # the deals were journaled as they arrived
+    assert AuditLog(store.engine).verify().ok
+
+
+def test_positions_the_journal_never_saw_are_listed_and_traded_from(tmp_path, store, shioaji):
+    api = shioaji.api
+    api.holdings = {"2890": [(74_000, sj.Action.Buy, sj.StockOrderCond.Cash)],
+                    "9999": [(5_000, sj.Action.Buy, sj.StockOrderCond.Cash)]}  # bought outside J-GOD
+    panel = Panel.from_long(BARS, ["open", "high", "low", "close", "volume"])
+    summary = _trade(DAY, panel, _targets(), tmp_path / "out", shioaji, store, cash_cap=5_000_000.0)
+    assert summary["position_differences"] == {"2890": {"broker": 74_000, "journal": 0},
+                                               "9999": {"broker": 5_000, "journal": 0}}
+    assert summary["positions_outside_universe"] == ["9999"] and summary["cash"] == 5_000_000.0
+    # equity 5,000,000 + 74,000 × 27 = 6,998,000: 2890 target 0.2 × 6,998,000 / 27 = 51 lots → sell 23 lots
+    sells = [o for c, o in api.placed if c["code"] == "2890"]
+    assert [(o.action, o.quantity) for o in sells] == [(sj.Action.Sell, 23)]
+    assert all(c["code"] != "9999" for c, _ in api.placed)
+
+
+def test_orders_still_working_from_an_earlier_run_the_same_day_stop_the_command(tmp_path, store, shioaji):
+    panel = Panel.from_long(BARS, ["open", "high", "low", "close", "volume"])
+    _trade(DAY, panel, _targets(), tmp_path / "a", shioaji, store)  # no fills: the orders keep working
+    with pytest.raises(TradeError, match="still working"):
+        _trade(DAY, panel, _targets(), tmp_path / "b", shioaji, store)
+
+
+def test_working_orders_of_an_earlier_session_are_journaled_expired(tmp_path, store, shioaji):
+    panel = Panel.from_long(BARS2, ["open", "high", "low", "close", "volume"])
+    _trade(DAY, panel, _targets2(), tmp_path / "a", shioaji, store)
+    day2 = _trade(DAY2, panel, _targets2(), tmp_path / "b", shioaji, store)
+    assert day2["expired_from_earlier_sessions"] == 5  # 2 parents + 3 slices of day 1
+    assert sum(o.quantity for c, o in shioaji.api.placed if c["code"] == "2890") == 2 * 74  # nothing held: re-sent
 
 
 SHIOAJI_PIPELINE = """version: 1
@@ -110,7 +181,7 @@ def test_trade_without_credentials_refuses_clearly_before_any_order(tmp_path, ca
     monkeypatch.delenv("SHIOAJI_SECRET_KEY", raising=False)
     path = tmp_path / "trade.yaml"
     path.write_text(SHIOAJI_PIPELINE, encoding="utf-8")
-    code = main(["trade", str(path), "--date", "2024-03-04", "--cash", "1000000", "--out", str(tmp_path / "out"),
+    code = main(["trade", str(path), "--date", "2024-03-04", "--out", str(tmp_path / "out"),
                  "--store", f"sqlite:///{tmp_path / 's.sqlite'}"])
     err = capsys.readouterr().err
     assert code == 1 and "SHIOAJI_API_KEY is not set" in err and "Traceback" not in err

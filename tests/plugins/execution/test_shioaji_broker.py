@@ -6,9 +6,11 @@ import ast
 import datetime as dt
 import inspect
 import logging
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import shioaji as sj
@@ -39,15 +41,50 @@ class FakeOrderHolder:
         self.id = ""
 
 
+OBJECT_FIELDS = json.loads((FORMATS / "shioaji_1.7.9_object_fields.json").read_text())["classes"]
+
+
+def _stub_fields(class_name: str) -> set[str]:
+    """Annotated fields and properties of a class in the installed shioaji's ``_core.pyi`` type stub."""
+    tree = ast.parse((Path(sj.__file__).parent / "_core.pyi").read_text())
+    [node] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name]
+    names = {n.target.id for n in node.body if isinstance(n, ast.AnnAssign)}
+    return names | {n.name for n in node.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+                    and any(getattr(d, "id", "") == "property" for d in n.decorator_list)} - {"status"}
+
+
+def documented(class_name: str, **values):
+    """An object with exactly the fields shioaji 1.7.9 documents for ``class_name`` (its objects
+    cannot be constructed outside the SDK)."""
+    fields = ({f["name"] for f in OBJECT_FIELDS[class_name]["fields"]} if class_name in OBJECT_FIELDS
+              else _stub_fields(class_name))
+    assert set(values) == fields, f"{class_name}: {sorted(set(values) ^ fields)}"
+    return SimpleNamespace(**values)
+
+
+def stock_position(code, shares, direction=sj.Action.Buy, cond=sj.StockOrderCond.Cash, unit=None):
+    quantity = shares if unit == sj.Unit.Share else shares // 1000  # Unit.Common (the default) counts lots
+    return documented("StockPosition", id=0, code=code, direction=direction, quantity=quantity, price=0.0,
+                      last_price=0.0, pnl=0.0, yd_quantity=quantity, cond=cond, margin_purchase_amount=0,
+                      collateral=0, short_sale_margin=0, interest=0)
+
+
 class FakeShioaji:
     """Records calls; signatures are checked against ``shioaji.Shioaji`` below. Orders are real ``sj.StockOrder``
-    objects, so a bad field value fails here as it would live."""
+    objects, so a bad field value fails here as it would live. ``holdings`` (code → list of (shares, direction,
+    cond)), ``balance`` and ``settlement_rows`` are what the account reports; ``auto_fill`` answers every order
+    with the documented deal callback at ``fill_prices[code]`` (and adds it to the holdings)."""
 
     fail_logins = 0
 
     def __init__(self, simulation=None, proxy=None, vpn=None):
         self.simulation = simulation
         self.placed, self.cancelled, self.callback, self.status_calls = [], [], None, 0
+        self.holdings: dict[str, list] = {}
+        self.balance = documented("AccountBalance", acc_balance=0.0, date="", errmsg="")
+        self.settlement_rows: list = []
+        self.position_units: list = []
+        self.auto_fill, self.fill_prices = False, {}
         self.Contracts = type("C", (), {"Stocks": {"2890": {"code": "2890"}, "2330": {"code": "2330"}}})()
         # the documented account fields (placeholders in the Sinotrade docs)
         self.stock_account = sj.Account(account_type=sj.AccountType.Stock, person_id="", broker_id="YOUR_BROKER_ID", account_id="YOUR_ACCOUNT_ID",
@@ -64,7 +101,27 @@ class FakeShioaji:
         holder = FakeOrderHolder(order)
         trade = FakeTrade(contract, holder, f"{len(self.placed) + 1:08x}")
         self.placed.append((contract, order))
+        if self.auto_fill:
+            deal = _documented_event("StockDeal")
+            deal.update(trade_id=trade.order.id, code=contract["code"], order_lot="Common", quantity=order.quantity,
+                        price=self.fill_prices[contract["code"]], action=order.action.value,
+                        exchange_seq=f"{len(self.placed):06d}")
+            self.callback(sj.OrderState.StockDeal, deal)
+            sign = 1 if order.action == sj.Action.Buy else -1
+            self.holdings.setdefault(contract["code"], []).append((sign * order.quantity * 1000, sj.Action.Buy,
+                                                                   sj.StockOrderCond.Cash))
         return trade
+
+    def list_positions(self, account=None, unit=None, timeout=30000, cb=None):
+        self.position_units.append(unit)
+        return [stock_position(code, shares, direction, cond, unit)
+                for code, rows in self.holdings.items() for shares, direction, cond in rows]
+
+    def account_balance(self, account=None, timeout=30000, cb=None):
+        return self.balance
+
+    def settlements(self, account=None, timeout=30000, cb=None):
+        return self.settlement_rows
 
     def cancel_order(self, trade, timeout=30000, cb=None):
         self.cancelled.append(trade)
@@ -80,7 +137,7 @@ class FakeShioaji:
 
 
 @pytest.mark.parametrize("method", ["login", "place_order", "cancel_order", "update_status", "set_order_callback",
-                                    "on_session_down"])
+                                    "on_session_down", "list_positions", "account_balance", "settlements"])
 def test_test_double_matches_installed_shioaji_signatures(method):
     real = inspect.signature(getattr(sj.Shioaji, method))
     fake = inspect.signature(getattr(FakeShioaji, method))
@@ -196,3 +253,25 @@ def test_missing_credentials_name_the_variable_not_a_value():
 
     with pytest.raises(SecretError, match="SHIOAJI_API_KEY is not set"):
         ShioajiBroker(api_factory=lambda s: FakeShioaji(simulation=s)).connect({})
+
+
+def test_account_nets_position_rows_in_shares_and_adds_settlements_after_the_balance_date(broker):
+    api = broker.api
+    api.holdings = {"2890": [(12_000, sj.Action.Buy, sj.StockOrderCond.Cash),
+                             (3_000, sj.Action.Buy, sj.StockOrderCond.MarginTrading)],
+                    "2330": [(1_000, sj.Action.Sell, sj.StockOrderCond.ShortSelling)]}
+    api.balance = documented("AccountBalance", acc_balance=1_000_000.0, date="2024-03-01 13:30:00.000000", errmsg="")
+    api.settlement_rows = [documented("SettlementV1", date=dt.date(2024, 3, 1), amount=-50_000.0, T=0),
+                           documented("SettlementV1", date=dt.date(2024, 3, 4), amount=20_000.0, T=1),
+                           documented("SettlementV1", date=dt.date(2024, 3, 5), amount=-300_000.0, T=2)]
+    report = broker.account()
+    assert api.position_units == [sj.Unit.Share]  # shares, so odd lots are not floored away
+    assert dict(report.positions) == {"2890": 15_000, "2330": -1_000}
+    # the 03-01 amount is already in the 03-01 balance: 1,000,000 + 20,000 − 300,000
+    assert report.cash == 720_000.0 and report.as_of == dt.datetime(2024, 3, 1, 13, 30)
+
+
+def test_account_without_a_balance_reports_cash_as_unknown(broker):
+    broker.api.balance = documented("AccountBalance", acc_balance=0.0, date="", errmsg="query failed")
+    report = broker.account()
+    assert report.cash is None and "query failed" in report.cash_basis and dict(report.positions) == {}
