@@ -78,14 +78,3 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def advance(self, seconds: float) -> None:
         self._virtual_s += seconds
-
-
-def run_on_virtual_time(coro_factory, start_ns: int):
-    """Run ``coro_factory(clock)`` to completion on a fresh :class:`VirtualTimeLoop` at ``start_ns``."""
-    loop = VirtualTimeLoop()
-    try:
-        asyncio.set_event_loop(loop)
-        return loop.run_until_complete(coro_factory(LoopClock(loop, start_ns)))
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()

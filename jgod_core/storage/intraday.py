@@ -48,11 +48,6 @@ class IntradayStoreError(JGodError):
     """An intraday write or read was refused (names the dataset, instrument and reason)."""
 
 
-def _book_fields() -> list[pa.Field]:
-    return [pa.field(f"{side}_{what}_{k}", pa.float64())
-            for side in ("bid", "ask") for what in ("px", "qty") for k in range(1, BOOK_LEVELS + 1)]
-
-
 _COMMON_HEAD = [pa.field("exchange_ns", pa.int64()), pa.field("receive_ns", pa.int64()), pa.field("seq", pa.int64())]
 
 

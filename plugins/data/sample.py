@@ -18,7 +18,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
 from jgod_core.components import DataKind, DataSource, Params, Phase
 from jgod_core.data import timing

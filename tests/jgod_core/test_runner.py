@@ -13,8 +13,8 @@ import pytest
 
 from jgod_core.cli import main as jgod
 from jgod_core.panel import Panel
-from jgod_core.runner import RunError, run_pipeline
-from jgod_core.validate import load_pipeline, load_pipeline_text
+from jgod_core.runner import run_pipeline
+from jgod_core.validate import load_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "pipelines" / "tw_five_factor.yaml"

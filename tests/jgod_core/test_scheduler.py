@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.executors.debug import DebugExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 
 import apscheduler.executors.base as aps_executors
 import apscheduler.schedulers.base as aps_base
