@@ -93,6 +93,7 @@ def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, r
                         on_daily_loss_limit=on_daily_loss_limit, model_version=settings.model_version)
     run_id = "L" + _run_id(pipeline_sha, day, day)[1:]
     session = LiveSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt)
+    session.j = j  # the broker's cash already nets what is unsettled; today's fills settle T+2 on the ledger
     ts = now or dt.datetime.combine(day, dt.time(9, 0))
     expired = journal.expire_before(day, ts)
     still_working = sorted(cid for cid, on in journal.working_orders() if on >= day)

@@ -13,8 +13,11 @@ Day by day over ``[start, end]`` (TWSE trading days of the panel):
    with a marketable limit ``limit_offset`` away from the previous close, inside the ±10 % band;
 5. the risk engine judges the parent, the router slices it, the engine judges each slice, and
    only then does the broker (paper) receive it; every status change is journaled first;
-6. fills update cash and positions (commission and tax in whole NT$). T+2 settlement is not
-   modelled here: sale proceeds are usable the same day (``tw_backtest`` does model T+2);
+6. fills update positions at once and cash through the T+2 ledger of
+   :mod:`jgod_core.settlement` (the backtester's rule): a fill's cash flow (commission and tax
+   in whole NT$) settles two trading days later; buying power = settled cash + the net of the
+   unsettled amounts (same-day and earlier sale proceeds count, unpaid buys are deducted), so
+   no settlement day is overdrawn; ``equity.csv`` shows settled ``cash`` and ``unsettled``;
 7. per parent order, the execution residual = actual cost − predicted cost (fractions of the
    arrival price = the day's open), predicted from the decision-time daily-bar model.
 
@@ -38,12 +41,14 @@ import pandas as pd
 from jgod_core.audit import AuditLog
 from jgod_core.errors import JGodError
 from jgod_core.market_impact import daily_bar_slippage
-from jgod_core.market_rules import limit_down, limit_up, round_to_tick
+from jgod_core.instruments import futures_contract
+from jgod_core.market_rules import COMMISSION_RATE, limit_down, limit_up, round_to_tick
 from jgod_core.market_view import PanelMarketView
 from jgod_core.order_journal import OrderJournal
 from jgod_core.orders import Order, OrderStatus, Side, TradingState, whole_lots
 from jgod_core.panel import Panel
 from jgod_core.risk_engine import RiskContext, RiskEngine, TradingStateStore
+from jgod_core.settlement import SETTLEMENT_DAYS, SettlementLedger
 
 SESSION_OPEN = dt.time(9, 0)
 PAPER_MODEL_VERSION = "paper"
@@ -62,6 +67,7 @@ class PaperSettings:
     impact_coef: float = 0.5  # daily-bar cost model used for the TCA prediction
     cost_window_days: int = 20
     model_version: str = PAPER_MODEL_VERSION
+    settlement_days: int = SETTLEMENT_DAYS  # TWSE T+2 (trading days)
 
 
 @dataclass
@@ -113,7 +119,8 @@ class PaperSession:
         self.settings = settings
         self.run_id = run_id
         self.flatten_on_halt = flatten_on_halt
-        self.cash = float(settings.initial_cash)
+        self.ledger = SettlementLedger(settings.initial_cash, len(panel.dates), settings.settlement_days)
+        self.j = 0  # the trading day being traded (index into panel.dates)
         self.positions: dict[str, int] = {}
         self.is_etf = {s: bool(e) for s, e in zip(panel.symbols, _is_etf(panel))}
         self.row = {s: i for i, s in enumerate(panel.symbols)}
@@ -140,7 +147,17 @@ class PaperSession:
 
     def equity(self, j: int) -> float:
         marks = self._mark(j)
-        return self.cash + sum(q * marks[s] for s, q in self.positions.items())
+        return self.cash + self.unsettled + sum(q * marks[s] for s, q in self.positions.items())
+
+    @property
+    def cash(self) -> float:
+        """Settled cash, NT$."""
+        return self.ledger.cash
+
+    @property
+    def unsettled(self) -> float:
+        """Net amount of the trades not yet settled, NT$ (> 0: the account will receive it)."""
+        return self.ledger.unsettled(self.j)
 
     def _journal(self, order: Order, status: OrderStatus, ts: dt.datetime, note: str = "") -> None:
         if self.journal is not None:
@@ -154,6 +171,8 @@ class PaperSession:
 
     def run_day(self, j: int) -> None:
         panel = self.panel
+        self.j = j
+        self.ledger.start_day(j)  # what trades of j − 2 owe or bring settles before the open
         day = pd.Timestamp(panel.dates[j]).date()
         open_ts = dt.datetime.combine(day, SESSION_OPEN)
         decision_view = PanelMarketView(panel, j - 1)
@@ -184,7 +203,7 @@ class PaperSession:
             order = self.broker.working[cid].order
             self._journal(order, OrderStatus.EXPIRED, dt.datetime.combine(day, dt.time(13, 30)), "end of session")
         self.previous_equity = equity_prev
-        self.equity_rows.append({"date": day, "cash": self.cash, "equity": self.equity(j),
+        self.equity_rows.append({"date": day, "cash": self.cash, "unsettled": self.unsettled, "equity": self.equity(j),
                                  "gross_exposure": sum(abs(q) * m for q, m in
                                                        zip(self.positions.values(), self._mark(j).values())),
                                  "state": self.engine.state.value})
@@ -233,7 +252,8 @@ class PaperSession:
             quantity = abs(delta)
             limit = _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset)
             if side is Side.BUY:
-                affordable = whole_lots(max(0.0, self.cash) / (float(limit) * 1.001425))
+                affordable = whole_lots(max(0.0, self.ledger.buying_power(self.j)) /
+                                        (float(limit) * (1 + COMMISSION_RATE)))
                 quantity = min(quantity, affordable)
                 if quantity <= 0:
                     continue
@@ -279,7 +299,7 @@ class PaperSession:
     def _apply_fills(self, fills, ts: dt.datetime) -> None:
         for fill in fills:
             self.positions[fill.symbol] = self.positions.get(fill.symbol, 0) + fill.side.sign * fill.quantity
-            self.cash += float(fill.cash_flow)
+            self.ledger.book(self.j, float(fill.cash_flow), 0 if futures_contract(fill.symbol) else None)
             if self.journal is not None:
                 self.journal.record_fill(fill, ts)
             self.fill_rows.append({"ts": fill.ts or ts, "fill_id": fill.fill_id, "client_order_id": fill.client_order_id,
