@@ -44,6 +44,7 @@ def _kernel():
 
 
 def print_diagnostics(diags: list[Diagnostic], fmt: str, sources: dict[str, str]) -> None:
+    """Print ``diags`` as JSON, or each as ``path:line:col: error: loc: message`` with its source line and a caret."""
     if fmt == "json":
         print(json.dumps([d.to_json() for d in diags], ensure_ascii=False, indent=1))
         return
@@ -203,6 +204,7 @@ def _load_or_exit(pipeline_path: Path):
 
 
 def print_plan(pipeline) -> None:
+    """Print the assembled pipeline's steps (slot, step, kind, component, data needed) as a table."""
     table = Table(title=f"pipeline {pipeline.config.name} ({pipeline.sha256[:12]})")
     for col in ("slot", "step", "kind", "component", "needs"):
         table.add_column(col)

@@ -37,6 +37,7 @@ def _replay_on_virtual_clock(pipeline, day: dt.date):
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``replay``, ``serve`` and ``status`` commands to ``app``."""
     from jgod_core.cli import _load_or_exit, console, err_console
 
     @app.command()

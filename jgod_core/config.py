@@ -192,14 +192,20 @@ class IntradayPhaseConfig(PhaseConfig):
 
 
 class PreMarketConfig(PhaseConfig):
+    """The pre-market phase before the open: the daily run (factors, combined score, target weights)."""
+
     schedule: ClockTime = "08:30"
 
 
 class PostMarketConfig(PhaseConfig):
+    """The post-market phase after the close: archives the day's intraday summary beside the phase outputs."""
+
     schedule: ClockTime = "14:00"
 
 
 class PhasesConfig(StrictModel):
+    """The three daily phases (TWSE trading days, Asia/Taipei)."""
+
     pre_market: PreMarketConfig = Field(default_factory=PreMarketConfig)
     intraday: IntradayPhaseConfig = Field(default_factory=IntradayPhaseConfig)
     post_market: PostMarketConfig = Field(default_factory=PostMarketConfig)
@@ -246,6 +252,8 @@ class RiskConfig(StrictModel):
 
 
 class ExecutionConfig(StrictModel):
+    """How approved orders reach the market: the router that slices them and the broker that sends them."""
+
     router: ComponentRef | None = Field(None, description="Router component (slicing, schedules).")
     broker: ComponentRef | None = Field(None, description="Broker component (paper, shioaji).")
 

@@ -52,4 +52,5 @@ class Diagnostic:
 
 
 def sort_key(d: Diagnostic) -> tuple:
+    """Report order: by file and position, errors before warnings at the same place."""
     return (d.path, d.line, d.column, d.severity != "error", d.message)

@@ -45,6 +45,7 @@ PHASE_RUNS = Table(
 
 
 def job_id(pipeline_name: str, phase: Phase) -> str:
+    """The job store id of a pipeline's phase job: ``<pipeline>:<phase>``."""
     return f"{pipeline_name}:{phase.value}"
 
 

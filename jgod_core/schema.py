@@ -101,4 +101,5 @@ def build_schema(kernel: Kernel) -> dict[str, Any]:
 
 
 def render_schema(kernel: Kernel) -> str:
+    """The pipeline JSON Schema as the text ``jgod schema`` writes (2-space indent, final newline)."""
     return json.dumps(build_schema(kernel), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -423,6 +423,8 @@ def load_pipeline(path: str | Path, kernel: Kernel | None = None) -> Pipeline:
 
 
 def load_pipeline_text(text: str, path: str = "<string>", kernel: Kernel | None = None) -> Pipeline:
+    """The assembled pipeline of YAML ``text`` (``path`` names it in messages); a :class:`PipelineError`
+    carrying every error when it does not validate."""
     pipeline, diags = validate_text(text, path, kernel)
     if pipeline is None:
         raise PipelineError([d for d in diags if d.is_error])

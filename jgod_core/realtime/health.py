@@ -24,12 +24,16 @@ log = logging.getLogger("jgod.realtime.health")
 
 
 class HealthParams(Params):
+    """Thresholds of the feed health monitor."""
+
     latency_alert_ms: float = Field(100.0, gt=0, le=60_000, description="Latency above this raises an alert.")
     offset_samples: int = Field(100, ge=1, le=1_000_000, description="Events used to estimate a clock offset.")
 
 
 @dataclass
 class Alert:
+    """One health alert (or recovery) of a source, stamped on the exchange clock."""
+
     exchange_ns: int
     source: str
     kind: str  # latency | stale | clock_skew | blocked | recovered

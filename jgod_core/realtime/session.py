@@ -56,6 +56,9 @@ class SessionError(JGodError):
 
 @dataclass
 class ReplayResult:
+    """What an intraday session produced: its orders and fills, counts, dropped events by verdict,
+    health alerts, the orders' sha256 and why absent components are absent."""
+
     orders: pd.DataFrame
     fills: pd.DataFrame
     decisions: int

@@ -9,4 +9,5 @@ from jgod_plugins.backtest.tw_backtest import TaiwanBacktest
 
 @hookimpl
 def jgod_register_backtesters(register):
+    """Register the Taiwan-rules daily backtester."""
     register(TaiwanBacktest)

@@ -8,6 +8,7 @@ from jgod_core import hookimpl
 
 @hookimpl
 def jgod_register_data_sources(register):
+    """Register the sample, FinMind, Polygon and Shioaji data sources."""
     from jgod_plugins.data.finmind import FinMindSource
     from jgod_plugins.data.polygon import PolygonSource
     from jgod_plugins.data.sample import SampleDataSource

@@ -66,6 +66,7 @@ def _stamp(frame: pd.DataFrame, available_at: np.ndarray, now: dt.datetime) -> p
 
 
 def read_securities(now: dt.datetime) -> pd.DataFrame:
+    """Security master rows of the TWSE and TPEx code lists (first listing of a code wins)."""
     frames = []
     for name in ("daily/twse_equities_codes.csv", "daily/tpex_equities_codes.csv"):
         raw = _read(name, dtype=str, keep_default_na=False)
@@ -90,6 +91,7 @@ def read_securities(now: dt.datetime) -> pd.DataFrame:
 
 
 def read_daily_bars(now: dt.datetime) -> pd.DataFrame:
+    """Raw daily bars of the 51 TWSE securities, public at the TWSE close; no close and no volume is a halt."""
     raw = _read("daily/twse_51_stocks_daily_ohlcv_2015-01-05_2025-05-26.csv.gz", dtype={"symbol": str})
     dates = pd.to_datetime(raw["date"], format="%Y-%m-%d")
     halted = raw["close"].isna() & (raw["volume"] == 0)
@@ -123,6 +125,8 @@ def _ohlc(raw: pd.DataFrame, instrument: str, session: str, available_at: np.nda
 
 
 def read_taifex(name: str, instrument: str, now: dt.datetime) -> pd.DataFrame:
+    """``market_daily`` rows of a TAIFEX near-month daily file, both sessions, each public at its
+    session's close (after-hours rows dated by their closing day); settlement 0 becomes NULL."""
     raw = _read(name, dtype={"contract_date": str})
     dates = pd.to_datetime(raw["date"], format="%Y-%m-%d")
     regular = raw["trading_session"] == "position"
@@ -154,12 +158,14 @@ def apply_final_settlement(tx: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_us(name: str, instrument: str, close_time: dt.time, now: dt.datetime) -> pd.DataFrame:
+    """``market_daily`` rows of a US or FX daily file, public at ``close_time`` New York on their date."""
     raw = _read(name)
     dates = pd.to_datetime(raw["date"], format="%Y-%m-%d")
     return _ohlc(raw, instrument, "regular", timing.new_york_stamp(dates, close_time), now)
 
 
 def read_market_daily(now: dt.datetime) -> pd.DataFrame:
+    """Every ``market_daily`` row of the sample: TAIEX, TX (with final settlements), CDF, US series, USD/TWD."""
     taiex_raw = _read("daily/taiex_index_daily_2017-05-16_2025-09-17.csv")
     taiex = _ohlc(taiex_raw, "taiex", "regular",
                   timing.taipei_stamp(pd.to_datetime(taiex_raw["date"]), timing.TWSE_CLOSE), now)
@@ -177,6 +183,7 @@ def read_market_daily(now: dt.datetime) -> pd.DataFrame:
 
 
 def read_monthly_revenue(now: dt.datetime) -> pd.DataFrame:
+    """Monthly revenue rows, each public from the MOPS filing deadline (:func:`timing.revenue_stamp`)."""
     raw = _read("fundamentals/tw_month_revenue_2330_2015-01_2025-12.csv", dtype={"symbol": str})
     months = pd.to_datetime(raw["month"], format="%Y-%m")
     frame = pd.DataFrame({"symbol": raw["symbol"], "month": months.dt.date, "revenue_twd": raw["revenue_twd"]})
@@ -184,6 +191,7 @@ def read_monthly_revenue(now: dt.datetime) -> pd.DataFrame:
 
 
 def read_intraday_bars(now: dt.datetime) -> pd.DataFrame:
+    """TAIFEX TX one-minute bars (both sessions) as ``intraday_bars`` rows, each public at the bar's end."""
     raw = _read("intraday/taifex_tx_near_month_1min_2026-05-12_2026-06-23.csv.gz", dtype={"contract": str})
     start = pd.to_datetime(raw["bar_start"], format="ISO8601", utc=True).dt.tz_localize(None)
     frame = pd.DataFrame(

@@ -10,6 +10,8 @@ from jgod_core.realtime.layout import F_EXEC_COMPONENTS
 
 
 class FExecLiveParams(Params):
+    """Windows of the F_Exec components and each component's weight and scale in the score."""
+
     basis_window: int = Field(120, ge=2, le=10_000, description="Basis updates in its moving mean (SPEC: 120).")
     beta_window: int = Field(60, ge=3, le=10_000, description="Futures samples in the global beta (SPEC: 60).")
     beta_min_samples: int = Field(30, ge=3, le=10_000, description="Samples needed before a beta residual.")

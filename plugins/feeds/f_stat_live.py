@@ -10,6 +10,8 @@ from jgod_core.realtime.layout import F_STAT_COMPONENTS
 
 
 class FStatLiveParams(Params):
+    """Windows of the F_Stat components and each component's weight and scale in the score."""
+
     bucket_seconds: int = Field(60, ge=1, le=3600, description="Bucket (bar) length of volume and return windows.")
     volume_window: int = Field(20, ge=5, le=240, description="Buckets in the volume-spike mean.")
     return_window: int = Field(20, ge=2, le=240, description="Buckets in the micro-reversal |return| scale.")

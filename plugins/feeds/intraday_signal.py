@@ -9,6 +9,8 @@ from jgod_core.components import Phase
 
 
 class IntradaySignalParams(Params):
+    """Entry/exit thresholds, position size, decision cadence and limit pricing of the intraday signal."""
+
     entry_score: float = Field(1.5, gt=0, le=100, description="|score| at or above this opens a position.")
     exit_score: float = Field(0.5, ge=0, le=100, description="|score| below this closes the position.")
     max_position: int = Field(1, ge=1, le=1_000_000, description="Target size (contracts or shares) when in.")

@@ -16,6 +16,8 @@ _MS = 1_000_000
 
 
 class PolygonFeedParams(Params):
+    """Channels, market, credentials and staleness of the Polygon websocket feed."""
+
     subscriptions: list[str] = Field(default_factory=lambda: ["A.ESZ5"], description="Polygon channels, e.g. "
                                                                                        "'A.ESZ5' (per-second aggs).")
     market: Literal["stocks", "indices", "futures"] = Field("futures", description="Polygon websocket market.")

@@ -19,6 +19,8 @@ DAY_NS = 86_400_000_000_000
 
 
 class ReplayFeedParams(Params):
+    """Which shipped recording to play, as which symbol and role, and how it is aligned in the live loop."""
+
     recording: Literal["taifex_tx_1min", "taifex_tx_ticks", "binance_btcusdt_book"] = Field(
         "taifex_tx_1min", description="Which shipped recording to play (see the data README).")
     symbol: str = Field("TX", min_length=1, max_length=16, description="Symbol the recording's events carry.")

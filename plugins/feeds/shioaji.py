@@ -16,6 +16,8 @@ from jgod_core.realtime.layout import BOOK, INDEX, TRADE
 
 
 class ShioajiFeedParams(Params):
+    """Subscriptions, credentials (environment variable names), environment and staleness of the Shioaji feed."""
+
     stocks: list[str] = Field(default_factory=list, description="Stock codes to subscribe (ticks and bid/ask).")
     futures: list[str] = Field(default_factory=list, description="Futures codes, e.g. 'TXFR1' (near month).")
     api_key_env: str = Field("SHIOAJI_API_KEY", description="Environment variable holding the API key.")
