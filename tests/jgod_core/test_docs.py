@@ -77,3 +77,18 @@ def test_readme_example_plugin_matches_the_example_package():
         assert line in source and line in README, line
     pyproject = (ROOT / "examples" / "jgod-example-momentum" / "pyproject.toml").read_text(encoding="utf-8")
     assert 'example_momentum = "jgod_example_momentum"' in pyproject and 'example_momentum = "jgod_example_momentum"' in README
+
+
+def test_readme_command_table_lists_every_jgod_command(capsys):
+    import typer
+
+    from jgod_core import cli
+
+    cli.main(["--help"])  # registers the command groups
+    capsys.readouterr()
+    commands = set(typer.main.get_command(cli.app).commands)
+    rows = "\n".join(line for line in README.split("## Commands", 1)[1].splitlines() if line.startswith("| `jgod "))
+    undocumented = sorted(name for name in commands if f"`jgod {name}" not in rows)
+    assert commands >= {"validate", "run", "data", "paper", "trade", "halt", "resume", "audit", "replay", "serve",
+                        "status"}
+    assert undocumented == [], f"README.md's command table misses: {', '.join(undocumented)}"
