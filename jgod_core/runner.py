@@ -107,6 +107,8 @@ class _Steps:
 
 
 def _load_panel(pipeline: Pipeline, store: Any, steps: _Steps, progress: bool) -> Panel:
+    """The run's panel from the store, after the data source filled it: a source's
+    ``ensure_loaded(store, progress)`` loads only what is missing, else its ``load`` runs."""
     from jgod_core.data import load_panel
     from jgod_core.storage import open_store
 
@@ -123,8 +125,6 @@ def _load_panel(pipeline: Pipeline, store: Any, steps: _Steps, progress: bool) -
         loader = getattr(source, "ensure_loaded", None)
         if callable(loader):
             loader(store, progress=progress)
-        elif source.name == "sample":
-            store.ensure_sample_loaded(progress=progress)
         elif callable(getattr(source, "load", None)):
             source.load(store, progress=progress)
     symbols = _requested_symbols(pipeline)
@@ -138,7 +138,8 @@ def _requested_symbols(pipeline: Pipeline) -> list[str] | None:
     universe = pipeline.config.universe
     if not universe.symbols:
         return None
-    return [s for s in universe.symbols if s not in set(universe.exclude)]
+    excluded = set(universe.exclude)
+    return [s for s in universe.symbols if s not in excluded]
 
 
 def _decision_range(panel: Panel, start: dt.date | None, end: dt.date | None) -> tuple[int, int]:
@@ -259,8 +260,8 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
         absent, partial = universe_coverage(panel, requested, first, last, set(cfg.universe.exclude))
         results, missing, weights = _run_factors(pipeline, panel, steps)
         if not results:
-            raise RunError("no factor could be computed: " + "; ".join(
-                f"{k}: {v.get('*', v)}" for k, v in missing.items()) if missing else "the pipeline has no factor step")
+            raise RunError(("no factor could be computed: " + "; ".join(f"{k}: {v.get('*', v)}" for k, v in missing.items()))
+                           if missing else "the pipeline has no factor step")
 
         with steps.task("combining"):
             scores = {name: r.score for name, r in results.items()}
@@ -285,30 +286,28 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
                 {k: v[:, run_slice] for k, v in ic_scores.items()}, forward[:, run_slice], panel.dates[run_slice])
             ic_stats = perf.ic_summary(ic)
 
+        def warn(msg: str, title: str | None = None) -> None:
+            """Keep ``msg`` for the summary; show it boxed under ``title``, or as a note."""
+            warnings.append(msg)
+            if title is not None:
+                steps.warn(title, msg)
+            else:
+                steps.console.print(f"[yellow]note[/yellow]: {msg}")
+
         if absent:
             text = ", ".join(f"{s} ({why})" for s, why in absent.items())
-            msg = f"data missing for {len(absent)} symbol(s) of the universe: {text}"
-            warnings.append(msg)
-            steps.warn("incomplete universe", msg)
+            warn(f"data missing for {len(absent)} symbol(s) of the universe: {text}", "incomplete universe")
         if partial:
-            msg = "partial data (listed for only part of the period): " + "; ".join(
-                f"{s}: {why}" for s, why in partial.items())
-            warnings.append(msg)
-            steps.console.print(f"[yellow]note[/yellow]: {msg}")
+            warn("partial data (listed for only part of the period): " + "; ".join(
+                f"{s}: {why}" for s, why in partial.items()))
         if missing:
-            msg = "missing factor components: " + "; ".join(
-                f"{f}.{c}: {why}" for f, comps in missing.items() for c, why in comps.items())
-            warnings.append(msg)
-            steps.console.print(f"[yellow]note[/yellow]: {msg}")
+            warn("missing factor components: " + "; ".join(
+                f"{f}.{c}: {why}" for f, comps in missing.items() for c, why in comps.items()))
         if equity is not None and "adj_factor" not in panel.fields:
-            msg = ("equity is on raw prices: cash dividends are not credited and splits are not adjusted "
-                   f"({panel.why_missing('adj_factor')})")
-            warnings.append(msg)
-            steps.console.print(f"[yellow]note[/yellow]: {msg}")
+            warn("equity is on raw prices: cash dividends are not credited and splits are not adjusted "
+                 f"({panel.why_missing('adj_factor')})")
         if equity is not None and len(trades) == 0:
-            msg = ("the backtest made NO trades: " + _why_no_trades(signals, weights_grid[:, run_slice]))
-            warnings.append(msg)
-            steps.warn("zero trades", msg)
+            warn("the backtest made NO trades: " + _why_no_trades(signals, weights_grid[:, run_slice]), "zero trades")
 
         factors = factors_long(results, panel, run_slice)
         weights_frame = _weights_frame(weights_grid, panel, run_slice)

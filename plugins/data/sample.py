@@ -324,3 +324,7 @@ class SampleDataSource(DataSource[SampleParams]):
     def load(self, store, progress: bool = True) -> dict[str, int]:
         """Load the sample into ``store``; rows written per dataset."""
         return load_sample_into(store, progress=progress)
+
+    def ensure_loaded(self, store, progress: bool = True) -> bool:
+        """Load the sample when ``store`` holds no daily bars yet (a run's first use); True if it loaded."""
+        return store.ensure_sample_loaded(progress=progress)
