@@ -23,8 +23,11 @@ of the paper broker:
 4. the trading state in the store is respected (HALTED refuses to trade; ``jgod resume`` first);
 5. every order status is journaled before the send and every event goes to the audit chain,
    with ``is_real_trade`` true unless the broker runs in simulation;
-6. slices are sent at once (each carries its schedule window; timed release of later slices is
-   not implemented); fills arrive through the broker's deal callbacks (``drain_fills``).
+6. slices are released at their scheduled times (open + the router's ``start_minute``, paced to the
+   ``submit_throttle`` rate, see :meth:`PaperSession._release`): the command waits on the wall
+   clock (Asia/Taipei) until each release, so a TWAP over the session keeps it running until the
+   last slice is sent; fills arrive through the broker's deal callbacks (``drain_fills``), taken
+   in while it waits and once more at the end.
 
 Outputs in ``out``: ``orders.csv``, ``fills.csv``, ``risk_verdicts.csv``, ``trade_summary.json``.
 """
@@ -34,7 +37,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+import time
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -58,6 +63,17 @@ class LiveSession(PaperSession):
     """The paper session's order path with a real broker: no simulated day bars, no TCA against today's open
     (today's prices are not known when the orders are sent)."""
 
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+    clock: Callable[[], dt.datetime] = staticmethod(
+        lambda: dt.datetime.now(ZoneInfo("Asia/Taipei")).replace(tzinfo=None))
+
+    def _wait_until(self, ts: dt.datetime) -> None:
+        delay = (ts - self.clock()).total_seconds()
+        if delay > 0:
+            self.sleep(delay)
+        if hasattr(self.broker, "drain_fills"):
+            self._apply_fills(self.broker.drain_fills(), ts)
+
     def _tca(self, j: int, order: Order, fills) -> None:
         filled = sum(f.quantity for f in fills)
         self.residual_rows.append({"client_order_id": order.client_order_id, "symbol": order.symbol,
@@ -68,7 +84,8 @@ def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, r
               broker: Any, store_engine: Any, pretrade_hook: Any = None,
               on_daily_loss_limit: TradingState = TradingState.REDUCING, flatten_on_halt: bool = True,
               cash_cap: float | None = None, is_real_trade: bool = False,
-              pipeline_sha: str = "", now: dt.datetime | None = None) -> dict[str, Any]:
+              pipeline_sha: str = "", now: dt.datetime | None = None,
+              sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
     """Send ``day``'s orders to ``broker`` (connected) and write the outputs; returns the summary."""
     report_account = getattr(broker, "account", None)
     if report_account is None:
@@ -93,6 +110,8 @@ def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, r
                         on_daily_loss_limit=on_daily_loss_limit, model_version=settings.model_version)
     run_id = "L" + _run_id(pipeline_sha, day, day)[1:]
     session = LiveSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt)
+    if sleep is not None:
+        session.sleep = sleep
     session.j = j  # the broker's cash already nets what is unsettled; today's fills settle T+2 on the ledger
     ts = now or dt.datetime.combine(day, dt.time(9, 0))
     expired = journal.expire_before(day, ts)

@@ -42,10 +42,10 @@ from jgod_core.audit import AuditLog
 from jgod_core.errors import JGodError
 from jgod_core.market_impact import daily_bar_slippage
 from jgod_core.instruments import futures_contract
-from jgod_core.market_rules import COMMISSION_RATE, limit_down, limit_up, round_to_tick
+from jgod_core.market_rules import COMMISSION_RATE, commission, limit_down, limit_up, round_to_tick, sell_tax
 from jgod_core.market_view import PanelMarketView
 from jgod_core.order_journal import OrderJournal
-from jgod_core.orders import Order, OrderStatus, Side, TradingState, whole_lots
+from jgod_core.orders import ChildOrder, Order, OrderStatus, Side, TradingState, whole_lots
 from jgod_core.panel import Panel
 from jgod_core.risk_engine import RiskContext, RiskEngine, TradingStateStore
 from jgod_core.settlement import SETTLEMENT_DAYS, SettlementLedger
@@ -102,6 +102,32 @@ def _limit_price(side: Side, reference: float, is_etf: bool, offset: float) -> D
     else:
         price = max(float(round_to_tick(reference * (1 - offset), is_etf, "up")), float(limit_down(reference, is_etf)))
     return Decimal(f"{price:.2f}")
+
+
+def _affordable(buying_power: float, limit: float) -> int:
+    """Whole lots a buy at ``limit`` can pay for, commission included."""
+    return whole_lots(max(0.0, buying_power) / (limit * (1 + COMMISSION_RATE)))
+
+
+def _throttle_pace(rules) -> tuple[int, float] | None:
+    """(max submits, window seconds) of the pipeline's submit throttle, if it has one."""
+    for rule in rules:
+        if getattr(rule, "name", "") == "submit_throttle":
+            return int(rule.params.max_submits), float(rule.params.window_seconds)
+    return None
+
+
+def _paced(release: dt.datetime, sent_at: list[dt.datetime], max_submits: int, window_seconds: float) -> dt.datetime:
+    """The earliest time ≥ ``release`` at which the sliding window holds fewer than ``max_submits`` sends
+    (``sent_at`` in time order). A window is (t − window, t], as the throttle rule counts it."""
+    window = dt.timedelta(seconds=window_seconds)
+    if sent_at and release < sent_at[-1]:
+        release = sent_at[-1]  # a delayed release delays the ones queued behind it (first in, first out)
+    while True:
+        recent = [t for t in sent_at[-max_submits:] if t > release - window]
+        if len(recent) < max_submits:
+            return release
+        release = recent[0] + window + dt.timedelta(microseconds=1)
 
 
 class PaperSession:
@@ -235,6 +261,7 @@ class PaperSession:
         self._apply_fills(fills, ts)
 
     def _rebalance(self, j: int, weights: pd.Series, equity: float, ts: dt.datetime) -> None:
+        """Parent orders at the open (sells first), judged and scheduled; then their slices are released."""
         wanted: list[tuple[str, int, float]] = []
         for symbol in sorted(set(weights.index[weights != 0]) | {s for s, q in self.positions.items() if q}):
             if symbol not in self.row:
@@ -247,54 +274,96 @@ class PaperSession:
             if delta:
                 wanted.append((symbol, delta, ref))
         wanted.sort(key=lambda x: x[1])  # sells (negative) first
+        # buys are sized on the buying power the day's sells will add (at their limits, net of costs);
+        # each buy slice is cut again to the buying power at its release
+        projected = self.ledger.buying_power(self.j)
+        parents: list[tuple[Any, list[ChildOrder]]] = []
         for symbol, delta, ref in wanted:
             side = Side.BUY if delta > 0 else Side.SELL
             quantity = abs(delta)
             limit = _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset)
             if side is Side.BUY:
-                affordable = whole_lots(max(0.0, self.ledger.buying_power(self.j)) /
-                                        (float(limit) * (1 + COMMISSION_RATE)))
-                quantity = min(quantity, affordable)
+                quantity = min(quantity, _affordable(projected, float(limit)))
                 if quantity <= 0:
                     continue
             parent = Order(f"{self.run_id}-{ts:%Y%m%d}-{symbol}-{side.value[0].upper()}", symbol, side, quantity,
                            limit, Decimal(f"{ref:.2f}"), is_etf=self.is_etf[symbol], created_at=ts,
                            model_version=self.settings.model_version, reason="target weight")
-            self._execute(j, parent, ts)
+            scheduled = self._approve_and_schedule(parent, ts)
+            if scheduled is None:
+                continue
+            approved = scheduled[0].order
+            notional = float(approved.limit_price) * approved.quantity
+            projected += (notional - float(commission(notional)) - float(sell_tax(notional, approved.is_etf))
+                          if side is Side.SELL else -notional * (1 + COMMISSION_RATE))
+            parents.append(scheduled)
+        self._release(j, parents, ts)
 
-    def _execute(self, j: int, parent: Order, ts: dt.datetime) -> None:
+    def _approve_and_schedule(self, parent: Order, ts: dt.datetime):
+        """The risk engine judges the parent; the router slices the approval. None when denied."""
         ctx = self.ctx
         ctx.now = ts
         self._journal(parent, OrderStatus.NEW, ts, "target weight")
         decision = self.engine.check(parent, ctx)
         if decision.approved is None:
             self._journal(parent, OrderStatus.REJECTED, ts, decision.reason)
-            return
+            return None
         approved = decision.approved
         self._journal(approved.order, OrderStatus.SUBMITTED, ts, "approved by risk engine")
-        children = self.router.schedule(approved, ctx.market)
-        fills = []
-        for child in children:
-            ctx.now = ts + dt.timedelta(minutes=child.start_minute)
-            self._journal(child, OrderStatus.NEW, ctx.now)
-            child_decision = self.engine.check_child(approved, child, ctx)
-            if child_decision.approved is None:
-                self._journal(child, OrderStatus.REJECTED, ctx.now, child_decision.reason)
-                continue
-            self._journal(child, OrderStatus.SUBMITTED, ctx.now)  # journaled before the send
-            child_fills = self.engine.send(child_decision.approved, self.broker)
-            if child_fills is None:  # halted between the decision and the send
-                self._journal(child, OrderStatus.CANCELLED, ctx.now, "halted before send")
-                continue
-            self._journal(child, OrderStatus.ACCEPTED, ctx.now)
-            filled = 0
-            for fill in child_fills:
-                filled += fill.quantity
-                self._journal(child, OrderStatus.FILLED if filled == child.quantity else
-                              OrderStatus.PARTIALLY_FILLED, ctx.now, f"fill {fill.quantity}@{fill.price}")
-            self._apply_fills(child_fills, ctx.now)
-            fills.extend(child_fills)
-        self._tca(j, approved.order, fills)
+        return approved, self.router.schedule(approved, ctx.market)
+
+    def _release(self, j: int, parents, open_ts: dt.datetime) -> None:
+        """Release every slice at its scheduled time (open + ``start_minute``), in time order across
+        parents (ties: the parents' order, sells first, then slice order). Where the pipeline has a
+        ``submit_throttle`` rule, releases are paced to its rate: a slice that would exceed it waits
+        for the window to clear instead of being sent into a denial."""
+        queue = sorted(((child.start_minute, k, child.slice_index), k, child)
+                       for k, (_, children) in enumerate(parents) for child in children)
+        pace = _throttle_pace(self.engine.rules)
+        sent_at: list[dt.datetime] = []
+        fills_of: dict[int, list] = {k: [] for k in range(len(parents))}
+        for _, k, child in queue:
+            approved_parent = parents[k][0]
+            release = open_ts + dt.timedelta(minutes=child.start_minute)
+            if pace is not None:
+                release = _paced(release, sent_at, *pace)
+            self._wait_until(release)
+            fills_of[k].extend(self._send_child(approved_parent, child, release))
+            sent_at.append(release)
+        for k, (approved_parent, _) in enumerate(parents):
+            self._tca(j, approved_parent.order, fills_of[k])
+
+    def _wait_until(self, ts: dt.datetime) -> None:
+        """The paper loop runs on a virtual clock: nothing to wait for (the live session waits)."""
+
+    def _send_child(self, approved, child: ChildOrder, now: dt.datetime) -> list:
+        ctx = self.ctx
+        ctx.now = now
+        self._journal(child, OrderStatus.NEW, now)
+        if child.side is Side.BUY and not child.is_future:
+            affordable = _affordable(self.ledger.buying_power(self.j), float(child.limit_price))
+            if affordable <= 0:
+                self._journal(child, OrderStatus.REJECTED, now, "no buying power left at release")
+                return []
+            if affordable < child.quantity:
+                child = child.with_quantity(affordable)
+        child_decision = self.engine.check_child(approved, child, ctx)
+        if child_decision.approved is None:
+            self._journal(child, OrderStatus.REJECTED, now, child_decision.reason)
+            return []
+        self._journal(child, OrderStatus.SUBMITTED, now)  # journaled before the send
+        child_fills = self.engine.send(child_decision.approved, self.broker)
+        if child_fills is None:  # halted between the decision and the send
+            self._journal(child, OrderStatus.CANCELLED, now, "halted before send")
+            return []
+        self._journal(child, OrderStatus.ACCEPTED, now)
+        filled = 0
+        for fill in child_fills:
+            filled += fill.quantity
+            self._journal(child, OrderStatus.FILLED if filled == child.quantity else
+                          OrderStatus.PARTIALLY_FILLED, now, f"fill {fill.quantity}@{fill.price}")
+        self._apply_fills(child_fills, now)
+        return list(child_fills)
 
     def _apply_fills(self, fills, ts: dt.datetime) -> None:
         for fill in fills:

@@ -19,7 +19,7 @@ from jgod_core.cli import main
 from jgod_core.market_rules import is_on_tick
 from jgod_core.orders import TradingState
 from jgod_core.panel import Panel
-from jgod_core.paper_trading import run_paper
+from jgod_core.paper_trading import PaperSettings, run_paper
 from jgod_core.risk_engine import TradingStateStore
 from jgod_core.storage.models import AuditRecord, Base, FillRecord, OrderRecord, TradingStateChange
 from jgod_plugins.execution.paper import PaperBroker
@@ -172,3 +172,54 @@ def test_halt_written_by_another_connection_cancels_and_flattens(raw_bars, tmp_p
     assert result.equity["state"].iloc[-1] == "HALTED"
     # the state survives a restart
     assert TradingStateStore(create_engine(url)).current().state is TradingState.HALTED
+
+
+def _flat_three(tmp_path):
+    # test-stated bars: three names at NT$50 all day on three trading days
+    rows = [{"date": d, "symbol": s, "open": 50.0, "high": 50.0, "low": 50.0, "close": 50.0, "volume": 10e6}
+            for d in ("2024-03-01", "2024-03-04", "2024-03-05") for s in ("1101", "1102", "1103")]
+    panel = Panel.from_long(pd.DataFrame(rows), ["open", "high", "low", "close", "volume"])
+    targets = pd.DataFrame({"1101": [0.3], "1102": [0.3], "1103": [0.3]}, index=pd.to_datetime(["2024-03-01"]))
+    return panel, targets
+
+
+def test_slices_are_released_at_their_scheduled_times_in_time_order_across_parents(tmp_path):
+    from jgod_plugins.execution.slicer import SlicerParams
+    from jgod_plugins.risk.submit_throttle import SubmitThrottleParams, SubmitThrottleRule
+
+    panel, targets = _flat_three(tmp_path)
+    result = run_paper(panel, targets, dt.date(2024, 3, 4), dt.date(2024, 3, 4), tmp_path,
+                       rules=[SubmitThrottleRule(SubmitThrottleParams(max_submits=2, window_seconds=1.0))],
+                       router=SlicerRouter(SlicerParams(max_slice_lots=25, interval_minutes=5)), broker=PaperBroker())
+    orders = result.orders
+    sent = orders[(orders["status"] == "submitted") & (orders["parent_id"] != "")]
+    # 0.3 × NT$10m / 50 = 60 lots per name → slices 10, 25, 25 at 09:00, 09:05, 09:10; at most 2 sends a
+    # second, so the third name's slice waits for the window to clear (1 s + 1 µs) instead of being denied
+    got = [(s, q // 1000, pd.Timestamp(t).strftime("%H:%M:%S.%f")) for s, q, t in
+           zip(sent["symbol"], sent["quantity"], sent["ts"])]
+    assert got == [("1101", 10, "09:00:00.000000"), ("1102", 10, "09:00:00.000000"), ("1103", 10, "09:00:01.000001"),
+                   ("1101", 25, "09:05:00.000000"), ("1102", 25, "09:05:00.000000"), ("1103", 25, "09:05:01.000001"),
+                   ("1101", 25, "09:10:00.000000"), ("1102", 25, "09:10:00.000000"), ("1103", 25, "09:10:01.000001")]
+    assert not (result.verdicts["action"] == "deny").any()
+    assert list(result.fills["quantity"] // 1000) == [10, 10, 10, 25, 25, 25, 25, 25, 25]
+
+
+def test_a_buy_slice_is_cut_to_the_buying_power_left_at_its_release(tmp_path):
+    # test-stated bars: 1101 falls to 48 on 03-05, below the sell's limit 49, so its sale does not fill
+    rows = [{"date": d, "symbol": s, "open": p, "high": p, "low": p, "close": p, "volume": 10e6}
+            for d, s, p in (("2024-03-01", "1101", 50.0), ("2024-03-01", "1102", 50.0), ("2024-03-04", "1101", 50.0),
+                            ("2024-03-04", "1102", 50.0), ("2024-03-05", "1101", 48.0), ("2024-03-05", "1102", 50.0))]
+    panel = Panel.from_long(pd.DataFrame(rows), ["open", "high", "low", "close", "volume"])
+    targets = pd.DataFrame({"1101": [0.9, 0.0], "1102": [0.0, 0.9]}, index=pd.to_datetime(["2024-03-01", "2024-03-04"]))
+    result = run_paper(panel, targets, dt.date(2024, 3, 4), dt.date(2024, 3, 5), tmp_path, rules=[],
+                       router=SlicerRouter(), broker=PaperBroker(), settings=PaperSettings(initial_cash=1_000_000.0))
+    # 03-04: buy 18 lots of 1101 at 50 → −900,000 − 1,282 = −901,282 (settles 03-06)
+    # 03-05: the 1102 parent is sized on the projected buying power 98,718 + the sale at its 49 limit
+    #        (882,000 − 1,256 − 2,646) = 976,816 → 17 lots; the sale does not fill, so at release the slice is
+    #        cut to what 98,718 pays for at 51 × 1.001425: 1 lot → −50,000 − 71
+    orders = result.orders
+    parent = orders[(orders["symbol"] == "1102") & (orders["parent_id"] == "")]
+    assert parent["quantity"].iloc[0] == 17_000
+    assert list(zip(result.fills["symbol"], result.fills["quantity"])) == [("1101", 18_000), ("1102", 1_000)]
+    last = result.equity.iloc[-1]
+    assert (last["cash"], last["unsettled"]) == (1_000_000.0, -951_353.0)

@@ -42,6 +42,15 @@ def test_slicer_puts_the_remainder_on_the_first_slice():
     assert all(c.parent_id == "P1" for c in children)
 
 
+def test_slicer_releases_one_slice_every_interval_and_never_after_the_close():
+    children = SlicerRouter().schedule(approve(120))  # default: a slice every 5 minutes
+    assert [(c.start_minute, c.end_minute) for c in children] == [(0.0, 270.0), (5.0, 270.0), (10.0, 270.0)]
+    late = SlicerRouter(SlicerParams(max_slice_lots=1, interval_minutes=100)).schedule(approve(4))
+    assert [c.start_minute for c in late] == [0.0, 100.0, 200.0, 270.0]
+    at_once = SlicerRouter(SlicerParams(interval_minutes=0)).schedule(approve(120))
+    assert {c.start_minute for c in at_once} == {0.0}
+
+
 @pytest.mark.parametrize("lots, expected", [(50, [50]), (1, [1]), (100, [50, 50]), (151, [1, 50, 50, 50])])
 def test_slicer_boundaries(lots, expected):
     assert lots_of(SlicerRouter(SlicerParams(max_slice_lots=50)).schedule(approve(lots))) == expected
