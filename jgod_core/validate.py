@@ -215,21 +215,7 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             seen_names[name] = loc
         entries = [e for k in kinds if (e := registry.get(k, plugin)) is not None]
         if not entries:
-            other = [e.kind for e in registry.find(plugin)]
-            if other:
-                diags.append(_diag(doc, plugin_loc, "wrong-kind",
-                                   f"{plugin!r} is {_a(other[0])}, but this place takes "
-                                   + (_a(kinds[0]) if len(kinds) == 1 else "a " + _kinds_text(kinds))))
-                continue
-            close = [s for k in kinds if (s := registry.suggest(plugin, k))]
-            if close:
-                hint = f"did you mean {close[0]!r}?"
-            elif any(c in plugin for c in ".:/"):
-                hint = "components are named by their registered short name (see `jgod plugins`), never by import path"
-            else:
-                hint = "run `jgod plugins` to list installed components"
-            diags.append(_diag(doc, plugin_loc, "unknown-plugin",
-                               f"unknown {_kinds_text(kinds)} {plugin!r}", hint))
+            diags.append(_unresolved(doc, slot, registry))
             continue
         entry = entries[0]
         if phase is not None and entry.kind == ComponentKind.FACTOR and slot.enabled:
@@ -241,23 +227,11 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             continue
         if phase is not None:
             cls = entry.cls
-            if phase not in cls.phases:
-                diags.append(_diag(doc, plugin_loc, "phase-mismatch",
-                                   f"{entry.kind.value} {plugin!r} cannot run in {phase.value}; "
-                                   f"it runs in {', '.join(sorted(p.value for p in cls.phases))}"))
+            misplaced = _misplaced(doc, slot, entry)
+            if misplaced is not None:
+                diags.append(misplaced)
                 continue
-            if phase != Phase.INTRADAY:
-                live = sorted(k.value for k in cls.requires if k.is_live_intraday)
-                if live:
-                    diags.append(_diag(doc, plugin_loc, "phase-data",
-                                       f"{plugin!r} needs {', '.join(live)}, which exist only during the "
-                                       f"intraday phase; move it to phases.intraday"))
-                    continue
             weight = slot.weight if isinstance(slot.weight, (int, float)) and not isinstance(slot.weight, bool) else None
-            if slot.weight is not None and entry.kind != ComponentKind.FACTOR:
-                diags.append(_diag(doc, loc + ("weight",), "weight-not-factor",
-                                   f"only factor steps take a weight; {plugin!r} is {_a(entry.kind)}"))
-                continue
             if entry.kind == ComponentKind.FACTOR and weight is None:
                 weight = 1.0
             if not slot.enabled:
@@ -274,6 +248,45 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             steps.append(Step(name, "data.source" if loc == ("data",) else dotted(loc), None, entry, validated, None))
 
     return steps, diags, factor_names
+
+
+def _unresolved(doc: SourceDoc, slot: _Slot, registry: Any) -> Diagnostic:
+    """Why ``slot.plugin`` names no component of the kinds its place takes: another kind, a near
+    miss, an import path, or simply unknown."""
+    plugin, kinds = slot.plugin, slot.kinds
+    other = [e.kind for e in registry.find(plugin)]
+    if other:
+        return _diag(doc, slot.plugin_loc, "wrong-kind",
+                     f"{plugin!r} is {_a(other[0])}, but this place takes "
+                     + (_a(kinds[0]) if len(kinds) == 1 else "a " + _kinds_text(kinds)))
+    close = [s for k in kinds if (s := registry.suggest(plugin, k))]
+    if close:
+        hint = f"did you mean {close[0]!r}?"
+    elif any(c in plugin for c in ".:/"):
+        hint = "components are named by their registered short name (see `jgod plugins`), never by import path"
+    else:
+        hint = "run `jgod plugins` to list installed components"
+    return _diag(doc, slot.plugin_loc, "unknown-plugin", f"unknown {_kinds_text(kinds)} {plugin!r}", hint)
+
+
+def _misplaced(doc: SourceDoc, slot: _Slot, entry: Any) -> Diagnostic | None:
+    """A step whose component cannot run in its phase, needs live intraday data outside the
+    intraday phase, or carries a weight without being a factor; None when it fits."""
+    cls, plugin, phase = entry.cls, slot.plugin, slot.phase
+    if phase not in cls.phases:
+        return _diag(doc, slot.plugin_loc, "phase-mismatch",
+                     f"{entry.kind.value} {plugin!r} cannot run in {phase.value}; "
+                     f"it runs in {', '.join(sorted(p.value for p in cls.phases))}")
+    if phase != Phase.INTRADAY:
+        live = sorted(k.value for k in cls.requires if k.is_live_intraday)
+        if live:
+            return _diag(doc, slot.plugin_loc, "phase-data",
+                         f"{plugin!r} needs {', '.join(live)}, which exist only during the "
+                         f"intraday phase; move it to phases.intraday")
+    if slot.weight is not None and entry.kind != ComponentKind.FACTOR:
+        return _diag(doc, slot.loc + ("weight",), "weight-not-factor",
+                     f"only factor steps take a weight; {plugin!r} is {_a(entry.kind)}")
+    return None
 
 
 def _clock_text(value: Any) -> str | None:
