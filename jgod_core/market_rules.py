@@ -83,6 +83,30 @@ def ladder_in_force(versions: tuple[TickLadder, ...], as_of: dt.date | dt.dateti
     return versions[k]
 
 
+@dataclass(frozen=True)
+class PriceLimit:
+    """One version of the TWSE daily price limit: ± ``fraction`` of the reference price from ``effective_from``."""
+
+    effective_from: dt.date | None
+    fraction: float
+    source: str
+
+
+PRICE_LIMITS: tuple[PriceLimit, ...] = (
+    PriceLimit(None, 0.07, "TWSE Operating Rules, Article 63, before the 2015-06-01 amendment: ±7 % of the "
+                           "reference price. Start date not recorded. The real sample agrees: from 2015-01-05 to "
+                           "2015-05-29 no high or low of the 51 stocks is more than 7.0 % from the previous close"),
+    PriceLimit(dt.date(2015, 6, 1), PRICE_LIMIT, "TWSE announcement of the widening of the daily price limit of "
+                                                 "listed stocks from 7 % to 10 %, effective 2015-06-01 (Operating "
+                                                 "Rules, Article 63); the real sample reaches ±10 % from that day"),
+)
+
+
+def price_limit(as_of=None) -> float:
+    """The daily limit (fraction of the reference) in force on ``as_of`` (None: the latest)."""
+    return ladder_in_force(PRICE_LIMITS, as_of).fraction
+
+
 def tick_size(price, is_etf=False, as_of=None):
     """Tick size at ``price`` (the tick that applies to prices in the band containing it) on ``as_of``."""
     price = np.asarray(price, dtype=float)
@@ -122,13 +146,15 @@ def is_on_tick(price, is_etf=False, as_of=None):
 
 
 def limit_up(reference_price, is_etf=False, as_of=None):
-    """Highest price allowed: +10 % of the reference, rounded down onto the ladder."""
-    return _round(np.asarray(reference_price, dtype=float) * (1 + PRICE_LIMIT), is_etf, "down", as_of)
+    """Highest price allowed on ``as_of``: +10 % (±7 % before 2015-06-01) of the reference, rounded down onto
+    the ladder."""
+    return _round(np.asarray(reference_price, dtype=float) * (1 + price_limit(as_of)), is_etf, "down", as_of)
 
 
 def limit_down(reference_price, is_etf=False, as_of=None):
-    """Lowest price allowed: −10 % of the reference, rounded up onto the ladder."""
-    return _round(np.asarray(reference_price, dtype=float) * (1 - PRICE_LIMIT), is_etf, "up", as_of)
+    """Lowest price allowed on ``as_of``: −10 % (−7 % before 2015-06-01) of the reference, rounded up onto the
+    ladder."""
+    return _round(np.asarray(reference_price, dtype=float) * (1 - price_limit(as_of)), is_etf, "up", as_of)
 
 
 def commission(notional, rate=COMMISSION_RATE, discount=1.0, minimum=MIN_COMMISSION_TWD):

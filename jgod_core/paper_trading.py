@@ -96,11 +96,13 @@ def _weights_on(targets: pd.DataFrame, day: np.datetime64) -> pd.Series | None:
     return None if row.isna().all() else row.fillna(0.0)
 
 
-def _limit_price(side: Side, reference: float, is_etf: bool, offset: float) -> Decimal:
+def _limit_price(side: Side, reference: float, is_etf: bool, offset: float, as_of: dt.date | None = None) -> Decimal:
     if side is Side.BUY:
-        price = min(float(round_to_tick(reference * (1 + offset), is_etf, "down")), float(limit_up(reference, is_etf)))
+        price = min(float(round_to_tick(reference * (1 + offset), is_etf, "down", as_of)),
+                    float(limit_up(reference, is_etf, as_of)))
     else:
-        price = max(float(round_to_tick(reference * (1 - offset), is_etf, "up")), float(limit_down(reference, is_etf)))
+        price = max(float(round_to_tick(reference * (1 - offset), is_etf, "up", as_of)),
+                    float(limit_down(reference, is_etf, as_of)))
     return Decimal(f"{price:.2f}")
 
 
@@ -243,7 +245,7 @@ class PaperSession:
             ref = self._close(symbol, j - 1)
             side = Side.SELL if position > 0 else Side.BUY
             order = Order(f"{self.run_id}-{ts:%Y%m%d}-{symbol}-FLAT", symbol, side, abs(position),
-                          _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset),
+                          _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset, ts.date()),
                           Decimal(f"{ref:.2f}"), is_etf=self.is_etf[symbol], created_at=ts, reason="flatten_on_halt")
             self._journal(order, OrderStatus.NEW, ts, "flatten_on_halt")
             self._journal(order, OrderStatus.SUBMITTED, ts, "flatten_on_halt")  # journaled before the send
@@ -281,7 +283,7 @@ class PaperSession:
         for symbol, delta, ref in wanted:
             side = Side.BUY if delta > 0 else Side.SELL
             quantity = abs(delta)
-            limit = _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset)
+            limit = _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset, ts.date())
             if side is Side.BUY:
                 quantity = min(quantity, _affordable(projected, float(limit)))
                 if quantity <= 0:

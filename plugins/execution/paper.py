@@ -207,9 +207,10 @@ class PaperBroker(Broker):
         ref, etf = bar["reference"], bool(bar.get("is_etf", False))
         high, low, open_ = bar["high"], bar["low"], bar["open"]
         buy = order.side is Side.BUY
-        if buy and high == low and np.isclose(high, limit_up(ref, etf)):
+        as_of = bar.get("ts")  # the limit in force that day (±7 % before 2015-06-01)
+        if buy and high == low and np.isclose(high, limit_up(ref, etf, as_of)):
             return []  # locked limit-up: no sellers
-        if not buy and high == low and np.isclose(low, limit_down(ref, etf)):
+        if not buy and high == low and np.isclose(low, limit_down(ref, etf, as_of)):
             return []  # locked limit-down: no buyers
         limit = float(order.limit_price)
         if (buy and limit < low) or (not buy and limit > high):
