@@ -9,13 +9,19 @@ time_in_force=ROD|IOC|FOK, order_lot=Common|IntradayOdd, custom_field=<last 6 ch
 client id>)`` placed with ``api.place_order(api.Contracts.Stocks[code], order)``; order and deal
 events arrive through ``api.set_order_callback`` (``OrderState.StockOrder`` / ``StockDeal``, the
 documented dict layouts) and become order-status updates and :class:`~jgod_core.orders.Fill`
-objects. Login, and re-login after ``on_session_down``, retry with exponential backoff.
+objects. A futures child (TX/MTX, in contracts) becomes ``sj.FuturesOrder(action, price, quantity=contracts,
+price_type=LMT, order_type=ROD|IOC|FOK, octype=Auto, account=api.futopt_account)`` on
+``api.Contracts.Futures[code]`` (TX → TXFR1 resolved to its dated ``target_code``, TXF202606 → TXFF6);
+``FuturesOrder`` / ``FuturesDeal`` events (``FORDER`` / ``FDEAL``) map like the stock ones, fills in
+contracts with the contract multiplier, the futures tax and ``futures_fee_per_contract``.
+Login, and re-login after ``on_session_down``, retry with exponential backoff.
 ``simulation: true`` uses Sinopac's simulation environment; ``false`` sends real orders.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from typing import Any, Callable, Mapping
 
@@ -23,7 +29,7 @@ from pydantic import Field
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from jgod_core import Broker, JGodError, Params, SecretRef, resolve_secret
-from jgod_core.market_rules import BOARD_LOT_SHARES, commission, sell_tax
+from jgod_core.market_rules import BOARD_LOT_SHARES, commission, futures_tax, sell_tax
 from jgod_core.orders import AccountReport, ChildOrder, Fill, OrderStatus, Side, TimeInForce, to_price
 
 
@@ -36,6 +42,8 @@ class ShioajiParams(Params):
     max_backoff_seconds: float = Field(30.0, gt=0, le=600, description="Longest wait between tries.")
     timeout_ms: int = Field(30_000, ge=1000, le=120_000, description="Timeout of one place/cancel call.")
     commission_discount: float = Field(1.0, gt=0, le=1, description="Broker discount used to book fees.")
+    futures_fee_per_contract: float = Field(0.0, ge=0, le=5000, description="Futures: the broker's fee per contract "
+                                                                            "and side, NT$ (0: not booked).")
 
 
 class ShioajiError(JGodError):
@@ -120,10 +128,20 @@ class ShioajiBroker(Broker):
     # -- orders ----------------------------------------------------------------------------------
 
     def build_order(self, order: ChildOrder) -> Any:
-        """The ``sj.StockOrder`` for a child order (whole lots, or shares in the intraday odd-lot session)."""
+        """The ``sj.StockOrder`` for a child order (whole lots, or shares in the intraday odd-lot session);
+        for a futures order the ``sj.FuturesOrder`` (contracts, LMT, ROD/IOC/FOK as ``order_type``,
+        ``octype=Auto``: the exchange opens or covers, on ``api.futopt_account``)."""
         import shioaji as sj
 
         api = self._require_api()
+        if order.is_future:
+            return sj.FuturesOrder(
+                action=sj.Action.Buy if order.side is Side.BUY else sj.Action.Sell, price=float(order.limit_price),
+                quantity=int(order.quantity), price_type=sj.FuturesPriceType.LMT,
+                order_type={TimeInForce.ROD: sj.OrderType.ROD, TimeInForce.IOC: sj.OrderType.IOC,
+                            TimeInForce.FOK: sj.OrderType.FOK}[order.time_in_force],
+                octype=sj.FuturesOCType.Auto, custom_field=order.client_order_id[-6:],
+                account=getattr(api, "futopt_account", None))
         quantity = order.quantity if order.odd_lot else order.quantity // BOARD_LOT_SHARES
         tif = {TimeInForce.ROD: sj.TimeInForce.ROD, TimeInForce.IOC: sj.TimeInForce.IOC,
                TimeInForce.FOK: sj.TimeInForce.FOK}[order.time_in_force]
@@ -138,10 +156,8 @@ class ShioajiBroker(Broker):
         cid = order.client_order_id
         if cid in self.trades:
             return []  # a retried submit with the same client id never sends twice
-        if order.is_future:  # sj.FuturesOrder / Contracts.Futures are not mapped yet: refuse, never misroute
-            raise ShioajiError(f"order {cid}: futures orders ({order.symbol}) are not supported by this adapter yet")
         api = self._require_api()
-        contract = api.Contracts.Stocks[order.symbol]
+        contract = futures_contract_of(api, order.symbol) if order.is_future else api.Contracts.Stocks[order.symbol]
         try:
             trade = api.place_order(contract, self.build_order(order), timeout=self.params.timeout_ms)
         except Exception as exc:  # noqa: BLE001
@@ -228,11 +244,11 @@ class ShioajiBroker(Broker):
 
     def _dispatch(self, state: Any, message: dict) -> None:
         kind = getattr(state, "value", str(state))
-        if kind == "SDEAL":
+        if kind in ("SDEAL", "FDEAL"):
             fill = self.deal_to_fill(message)
             if fill is not None:
                 self._fills.append(fill)
-        elif kind == "SORDER":
+        elif kind in ("SORDER", "FORDER"):
             self._apply_order_event(message)
 
     def _apply_order_event(self, message: dict) -> None:
@@ -253,18 +269,24 @@ class ShioajiBroker(Broker):
         if cid is None:
             return None
         order = self.orders[cid]
-        lots = deal.get("order_lot", "Common") == "Common"
-        shares = int(deal["quantity"]) * (BOARD_LOT_SHARES if lots else 1)
         price = to_price(deal["price"])
-        notional = float(price) * shares
         side = Side.BUY if deal.get("action") == "Buy" else Side.SELL
-        fee = int(commission(notional, discount=self.params.commission_discount))
-        tax = int(sell_tax(notional, order.is_etf)) if side is Side.SELL else 0
+        if order.is_future:  # FuturesDeal: quantity in contracts; fee per contract, futures tax on both sides
+            shares = int(deal["quantity"])
+            notional = float(price) * shares * order.multiplier
+            fee = int(round(self.params.futures_fee_per_contract * shares))
+            tax = int(futures_tax(notional))
+        else:
+            lots = deal.get("order_lot", "Common") == "Common"
+            shares = int(deal["quantity"]) * (BOARD_LOT_SHARES if lots else 1)
+            notional = float(price) * shares
+            fee = int(commission(notional, discount=self.params.commission_discount))
+            tax = int(sell_tax(notional, order.is_etf)) if side is Side.SELL else 0
         ts = dt.datetime.fromtimestamp(float(deal["ts"]), dt.timezone.utc).replace(tzinfo=None)
         filled = sum(f.quantity for f in self._fills if f.client_order_id == cid) + shares
         self.status[cid] = OrderStatus.FILLED if filled >= order.quantity else OrderStatus.PARTIALLY_FILLED
         return Fill(cid, order.symbol, side, shares, price, fee, tax, ts, "broker",
-                    f"{deal.get('ordno', '')}-{deal.get('exchange_seq', '')}")
+                    f"{deal.get('ordno', '')}-{deal.get('exchange_seq', '')}", order.multiplier)
 
     def drain_fills(self) -> list[Fill]:
         """Fills received since the last call."""
@@ -280,3 +302,33 @@ def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
+
+
+_MONTH_CODES = "ABCDEFGHIJKL"  # TAIFEX futures delivery months January .. December
+_SHIOAJI_ROOT = {"TX": "TXF", "TXF": "TXF", "MTX": "MXF", "MXF": "MXF"}
+
+
+def shioaji_futures_code(symbol: str) -> str:
+    """Shioaji's code of a TAIFEX futures symbol: TX/TXF → TXFR1 (the near month), TXF202606 → TXFF6,
+    TXFF6 / TXFR2 unchanged; MTX spells MXF."""
+    match = re.match(r"^(TXF|MXF|MTX|TX)(.*)$", symbol.strip().upper())
+    if match is None:
+        raise ShioajiError(f"{symbol!r} is not a TAIFEX TX/MTX futures symbol")
+    root, rest = _SHIOAJI_ROOT[match.group(1)], match.group(2)
+    if not rest:
+        return root + "R1"
+    if re.fullmatch(r"\d{6}", rest):
+        return f"{root}{_MONTH_CODES[int(rest[4:]) - 1]}{rest[3]}"
+    return root + rest
+
+
+def futures_contract_of(api: Any, symbol: str) -> Any:
+    """The ``api.Contracts.Futures`` contract to order ``symbol`` on; a continuous code (R1, R2) resolves to
+    the dated contract it points at (``target_code``), the one TAIFEX trades."""
+    code = shioaji_futures_code(symbol)
+    try:
+        contract = api.Contracts.Futures[code]
+        target = getattr(contract, "target_code", "") or ""
+        return api.Contracts.Futures[target] if target and target != code else contract
+    except (KeyError, IndexError, TypeError):
+        raise ShioajiError(f"no Shioaji futures contract {code!r} for {symbol!r}") from None

@@ -85,7 +85,11 @@ class FakeShioaji:
         self.settlement_rows: list = []
         self.position_units: list = []
         self.auto_fill, self.fill_prices = False, {}
-        self.Contracts = type("C", (), {"Stocks": {"2890": {"code": "2890"}, "2330": {"code": "2330"}}})()
+        self.Contracts = type("C", (), {"Stocks": {"2890": {"code": "2890"}, "2330": {"code": "2330"}},
+                                        "Futures": {"TXFR1": SimpleNamespace(code="TXFR1", target_code="TXFF6"),
+                                                    "TXFF6": SimpleNamespace(code="TXFF6", target_code="TXFF6")}})()
+        self.futopt_account = sj.Account(account_type=sj.AccountType.Future, person_id="", broker_id="YOUR_BROKER_ID",
+                                         account_id="YOUR_ACCOUNT_ID", signed=True, username="")
         # the documented account fields (placeholders in the Sinotrade docs)
         self.stock_account = sj.Account(account_type=sj.AccountType.Stock, person_id="", broker_id="YOUR_BROKER_ID", account_id="YOUR_ACCOUNT_ID",
                                           signed=True, username="")
@@ -275,3 +279,57 @@ def test_account_without_a_balance_reports_cash_as_unknown(broker):
     broker.api.balance = documented("AccountBalance", acc_balance=0.0, date="", errmsg="query failed")
     report = broker.account()
     assert report.cash is None and "query failed" in report.cash_basis and dict(report.positions) == {}
+
+
+def _documented_futures_event(kind: str) -> dict:
+    text = (FORMATS / "sinotrade_docs_order_order_deal_event_futures_2026-05-21_d9ff7e3.txt").read_text()
+    match = re.search(r"<OrderState\.%s: '\w+'> (\{.*?\n\})" % kind, text, re.S)
+    return ast.literal_eval(match.group(1))
+
+
+def approved_future(quantity=2, price="20000", side=Side.BUY):
+    from jgod_core.instruments import AssetClass
+    from jgod_core.orders import ChildOrder
+
+    engine, ctx = RiskEngine([]), RiskContext(NOW)
+    parent = engine.check(Order("F1", "TX", side, quantity, Decimal(price), Decimal(price),
+                                asset=AssetClass.FUTURE), ctx).approved
+    child = ChildOrder("F1-001", "TX", side, quantity, Decimal(price), Decimal(price), asset=AssetClass.FUTURE,
+                       parent_id="F1")
+    return engine.check_child(parent, child, ctx).approved
+
+
+def test_futures_child_becomes_a_real_futures_order_on_the_dated_contract(broker):
+    broker.submit(approved_future())
+    contract, order = broker.api.placed[0]
+    assert contract.code == "TXFF6"  # TX → TXFR1 → its target_code
+    assert isinstance(order, sj.FuturesOrder) and order.quantity == 2 and order.price == 20000
+    assert order.action == sj.Action.Buy and order.price_type == sj.FuturesPriceType.LMT
+    assert order.order_type == sj.OrderType.ROD and order.octype == sj.FuturesOCType.Auto
+    assert order.account.account_type == sj.AccountType.Future and order.custom_field == "F1-001"[-6:]
+
+
+def test_documented_futures_order_and_deal_callbacks_become_status_and_fills():
+    params = ShioajiParams(futures_fee_per_contract=50.0)
+    b = ShioajiBroker(params, api_factory=lambda s: FakeShioaji(simulation=s), sleep=lambda s: None)
+    b.connect(ENV)
+    b.submit(approved_future())
+    broker_id = b.trades["F1-001"].order.id
+    event = _documented_futures_event("FuturesOrder")
+    event["order"]["id"] = broker_id
+    b.api.callback(sj.OrderState.FuturesOrder, event)
+    assert b.status["F1-001"] is OrderStatus.ACCEPTED
+    deal = _documented_futures_event("FuturesDeal")  # an option deal in the docs: 1 @ 25
+    deal.update(trade_id=broker_id, code="TXF", action="Buy", quantity=2, price=20010.0)
+    b.api.callback(sj.OrderState.FuturesDeal, deal)
+    [fill] = b.drain_fills()
+    # 2 contracts × 20,010 points × NT$200 = 8,004,000; tax 0.002 % = 160.08 → 160; fee 2 × 50
+    assert (fill.quantity, fill.price, fill.multiplier, fill.notional) == (2, Decimal("20010.00"), 200, Decimal("8004000"))
+    assert (fill.tax, fill.commission) == (160, 100) and b.status["F1-001"] is OrderStatus.FILLED
+
+
+def test_futures_codes_map_to_shioaji_spellings():
+    from jgod_plugins.execution.shioaji_broker import shioaji_futures_code
+
+    assert [shioaji_futures_code(s) for s in ("TX", "TXF202606", "MTX", "MXF202512", "TXFF6", "TXFR2")] == \
+        ["TXFR1", "TXFF6", "MXFR1", "MXFL5", "TXFF6", "TXFR2"]
