@@ -28,6 +28,7 @@ class Step:
 
     @property
     def kind(self) -> ComponentKind:
+        """The component kind of the step (factor, engine, risk rule …)."""
         return self.entry.kind
 
     def build(self) -> Component:
@@ -48,12 +49,15 @@ class Pipeline:
 
     @property
     def sha256(self) -> str:
+        """SHA-256 of the pipeline file's text: the version stamped on every run and audit record."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def phase_steps(self, phase: Phase, kind: ComponentKind | None = None) -> list[Step]:
+        """Steps of ``phase`` (only those of ``kind`` when given), in file order."""
         return [s for s in self.steps if s.phase == phase and (kind is None or s.kind == kind)]
 
     def steps_of(self, kind: ComponentKind) -> list[Step]:
+        """Steps of ``kind`` in every phase, in file order."""
         return [s for s in self.steps if s.kind == kind]
 
     @property
@@ -62,28 +66,34 @@ class Pipeline:
         return self.steps_of(ComponentKind.FACTOR)
 
     def slot(self, slot: str) -> Step | None:
+        """The step at dotted location ``slot`` (e.g. ``execution.broker``), or None."""
         return next((s for s in self.steps if s.slot == slot), None)
 
     @property
     def data_source(self) -> Step:
+        """The ``data.source`` step (every validated pipeline has one; ``sample`` by default)."""
         step = self.slot("data.source")
         assert step is not None, "validated pipelines always have a data source"
         return step
 
     @property
     def backtester(self) -> Step | None:
+        """The ``backtest`` step, or None when the pipeline has none."""
         return self.slot("backtest")
 
     @property
     def risk_rules(self) -> list[Step]:
+        """The pre-trade risk rule steps, in file order (the order the gate applies them)."""
         return self.steps_of(ComponentKind.RISK_RULE)
 
     @property
     def router(self) -> Step | None:
+        """The ``execution.router`` step, or None."""
         return self.slot("execution.router")
 
     @property
     def broker(self) -> Step | None:
+        """The ``execution.broker`` step, or None."""
         return self.slot("execution.broker")
 
     def describe(self) -> list[tuple[str, str, str, str, str]]:

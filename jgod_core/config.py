@@ -142,6 +142,7 @@ class StepConfig(ComponentRef):
 
     @property
     def step_name(self) -> str:
+        """The step's ``name``, else its plugin name."""
         return self.name or self.plugin
 
 
@@ -219,6 +220,7 @@ class InteractionConfig(StrictModel):
 
     @property
     def factors(self) -> tuple[str, str]:
+        """The two step names of the ``a*b`` term."""
         left, right = self.term.split("*")
         return left, right
 

@@ -24,6 +24,7 @@ class Diagnostic:
 
     @property
     def is_error(self) -> bool:
+        """True for an error (a warning does not fail validation)."""
         return self.severity == "error"
 
     def format_line(self) -> str:
@@ -48,6 +49,7 @@ class Diagnostic:
         return "\n".join(out)
 
     def to_json(self) -> dict:
+        """The fields as a JSON-ready dict (``jgod validate --format json``)."""
         return asdict(self)
 
 

@@ -43,6 +43,7 @@ class Book5:
 
     @property
     def mid(self) -> float:
+        """Mid price of the best bid and ask."""
         return 0.5 * (float(self.bid_px[0]) + float(self.ask_px[0]))
 
     def side(self, buy: bool) -> tuple[np.ndarray, np.ndarray]:

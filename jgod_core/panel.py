@@ -52,9 +52,11 @@ class Panel:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(symbols, dates)``."""
         return len(self.symbols), len(self.dates)
 
     def field(self, name: str) -> np.ndarray:
+        """The ``(n, t)`` field ``name``; a :class:`MissingDataError` saying why when it is absent."""
         if name not in self.fields:
             raise MissingDataError(self.missing.get(name, f"field {name!r} is not in the panel"))
         return self.fields[name]
@@ -77,9 +79,11 @@ class Panel:
         return self._derived[key]
 
     def has_series(self, name: str) -> bool:
+        """True when the market-level series ``name`` is loaded."""
         return name in self.series
 
     def why_missing(self, name: str) -> str:
+        """Why field, series or symbol ``name`` is absent (the loader's reason when it gave one)."""
         return self.missing.get(name, f"{name!r} is not loaded")
 
     def window(self, start: int, stop: int) -> "Panel":

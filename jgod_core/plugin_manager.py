@@ -58,6 +58,7 @@ class PluginPolicy:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "PluginPolicy":
+        """The policy of ``JGOD_PLUGINS_ALLOW`` / ``_BLOCK`` / ``JGOD_DISABLE_PLUGIN_AUTOLOAD`` / ``JGOD_PLUGINS``."""
         env = os.environ if environ is None else environ
         return cls(
             allow=_split_env(env.get("JGOD_PLUGINS_ALLOW")),
@@ -71,6 +72,8 @@ class PluginPolicy:
         return PluginPolicy(self.allow | set(allow), self.block | set(block), self.autoload, self.explicit_modules)
 
     def permits(self, entry_point: str, distribution: str) -> bool:
+        """Whether a plugin may load: blocked never; built-ins always; others only with autoload
+        on and, when an allow-list is set, on it."""
         names = {entry_point, distribution}
         if names & self.block:
             return False
@@ -102,6 +105,7 @@ class Kernel:
 
     @property
     def hook(self) -> pluggy.HookRelay:
+        """The plugin manager's hook relay (``kernel.hook.jgod_pretrade_check(...)``)."""
         return self.pm.hook
 
 
@@ -111,6 +115,7 @@ class JGodPluginManager(pluggy.PluginManager):
     hook name is an error at ``check_pending()`` instead of being silently ignored."""
 
     def parse_hookimpl_opts(self, plugin: object, name: str):  # type: ignore[override]
+        """Hook options of ``name``: an undecorated ``jgod_*`` function counts as an implementation."""
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and name.startswith(f"{hookspecs.PROJECT_NAME}_"):
             if inspect.isroutine(getattr(plugin, name, None)):

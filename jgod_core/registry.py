@@ -26,10 +26,12 @@ class ComponentEntry:
 
     @property
     def version(self) -> str:
+        """The component's own version (``cls.version``)."""
         return self.cls.version
 
     @property
     def params_model(self) -> type[Params]:
+        """The component's params model (``cls.Params``)."""
         return self.cls.Params
 
 
@@ -57,6 +59,9 @@ class ComponentRegistry:
         distribution: str = "",
         distribution_version: str = "",
     ) -> None:
+        """Register ``cls`` as a ``kind`` contributed by ``plugin``; a :class:`RegistryError` when it
+        does not subclass the kind's base, lacks a snake_case ``name`` or a ``Params`` model, or
+        its ``(kind, name)`` is taken."""
         base = BASE_CLASS_BY_KIND[kind]
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise RegistryError(
@@ -81,6 +86,7 @@ class ComponentRegistry:
         self._entries[key] = ComponentEntry(kind, name, cls, plugin, distribution, distribution_version)
 
     def get(self, kind: ComponentKind, name: str) -> ComponentEntry | None:
+        """The entry registered as ``(kind, name)``, or None."""
         return self._entries.get((kind, name))
 
     def find(self, name: str) -> list[ComponentEntry]:
@@ -88,6 +94,7 @@ class ComponentRegistry:
         return [e for (k, n), e in self._entries.items() if n == name]
 
     def names(self, kind: ComponentKind | None = None) -> list[str]:
+        """Registered names (of ``kind`` when given), sorted."""
         return sorted(n for (k, n) in self._entries if kind is None or k == kind)
 
     def suggest(self, name: str, kind: ComponentKind | None = None) -> str | None:

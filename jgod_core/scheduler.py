@@ -57,12 +57,14 @@ class RunLog:
         _META.create_all(self.engine)
 
     def record(self, pipeline: str, phase: str, scheduled: dt.datetime | None, status: str, detail: str = "") -> None:
+        """Append one row (``detail`` cut to 2,000 characters; times naive UTC)."""
         with self.engine.begin() as conn:
             conn.execute(insert(PHASE_RUNS).values(
                 pipeline=pipeline, phase=phase, scheduled=scheduled.replace(tzinfo=None) if scheduled else None,
                 recorded=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), status=status, detail=detail[:2000]))
 
     def rows(self, limit: int = 50) -> list[dict]:
+        """The latest ``limit`` rows, newest first."""
         with self.engine.connect() as conn:
             result = conn.execute(select(PHASE_RUNS).order_by(PHASE_RUNS.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in result]

@@ -78,6 +78,7 @@ class SourceDoc:
         return self.value_marks.get((), Mark(1, 1))
 
     def line_text(self, line: int) -> str:
+        """Source line ``line`` (1-based); "" outside the file."""
         lines = self.text.splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
 

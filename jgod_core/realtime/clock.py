@@ -32,6 +32,7 @@ class LoopClock:
         return cls(loop, time.time_ns() - round(loop.time() * 1e9))
 
     def now_ns(self) -> int:
+        """Epoch nanoseconds now on this clock (virtual or wall, per the loop)."""
         return self.base_ns + round(self.loop.time() * 1e9)
 
     async def sleep_until(self, t_ns: int) -> None:
@@ -74,7 +75,9 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._selector = _VirtualSelector(self._selector, self)
 
     def time(self) -> float:
+        """The loop's virtual time in seconds (what asyncio schedules against)."""
         return self._virtual_s
 
     def advance(self, seconds: float) -> None:
+        """Move virtual time forward by ``seconds``."""
         self._virtual_s += seconds

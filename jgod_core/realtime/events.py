@@ -48,6 +48,7 @@ class MarketEvent:
 
     @property
     def kind_name(self) -> str:
+        """``trade``, ``book``, ``bar`` or ``index`` (the number when unknown)."""
         return KIND_NAMES.get(self.kind, str(self.kind))
 
     def sort_key(self) -> tuple[int, int, str, int]:
@@ -97,6 +98,7 @@ class EventBatch:
 
     @property
     def nbytes(self) -> int:
+        """Bytes held by the batch's numeric columns."""
         return sum(getattr(self, f).nbytes for f in ("kind", "symbol", "exchange_ns", "price", "size", "side",
                                                         "open", "high", "low", "book"))
 
@@ -136,6 +138,7 @@ class EventBatch:
 
     @classmethod
     def concat(cls, batches: Iterable["EventBatch"]) -> "EventBatch":
+        """The batches one after another, in the order given."""
         parts = list(batches)
         if not parts:
             return cls.empty(0)

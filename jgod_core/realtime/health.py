@@ -68,6 +68,8 @@ class HealthMonitor:
 
     def add_source(self, source: str, symbols: list[str], stale_after_seconds: float,
                    clock_offset_ms: float | None = None) -> None:
+        """Watch ``source`` feeding ``symbols``: stale after ``stale_after_seconds`` without an
+        event; its clock offset is fixed at ``clock_offset_ms`` when given, else estimated."""
         src = _Source(int(stale_after_seconds * 1e9))
         if clock_offset_ms is not None:
             src.offset_ns, src.offset_fixed = int(clock_offset_ms * 1e6), True
@@ -121,6 +123,7 @@ class HealthMonitor:
         self.blocked[symbol] = reason
 
     def unblock(self, symbol: str, now_ns: int = 0) -> None:
+        """Let ``symbol`` get orders again (a ``recovered`` alert when it was blocked)."""
         if self.blocked.pop(symbol, None) is not None:
             self._alert(now_ns, self.symbol_source.get(symbol, "?"), "recovered", f"{symbol} unblocked")
 

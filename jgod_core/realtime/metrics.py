@@ -35,12 +35,15 @@ class RealtimeMetrics:
         self.alerts = Counter("jgod_health_alerts_total", "Health alerts", ["kind"], registry=r)
 
     def observe_latency(self, source: str, latency_ms: float) -> None:
+        """Add one decision latency of ``source`` to its histogram."""
         self.latency.labels(source).observe(latency_ms)
 
     def set_feed_state(self, source: str, state: ConnectionState) -> None:
+        """Publish the connection state of feed ``source``."""
         self.feed_state.labels(source).set(_FEED_STATE[state])
 
     def set_trading_state(self, state: str) -> None:
+        """Publish the trading state (ACTIVE / REDUCING / HALTED)."""
         self.trading_state.set(_TRADING_STATE[state])
 
     def exposition(self) -> bytes:

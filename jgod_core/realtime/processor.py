@@ -164,9 +164,11 @@ class IntradayProcessor:
         return {name: self.out[:, i].copy() for i, name in enumerate(layout.COMPONENTS)}
 
     def component(self, name: str) -> np.ndarray:
+        """Latest value of component ``name`` per symbol (NaN while warming up)."""
         return self.out[:, layout.COMPONENTS.index(name)]
 
     def last_price(self) -> np.ndarray:
+        """Last trade price or bar close per symbol (0.0 before the first)."""
         return self.state[:, layout.S_LAST_PX]
 
     def last_exchange_ns(self) -> np.ndarray:

@@ -120,10 +120,12 @@ class Store:
 
     @property
     def url(self) -> str:
+        """The database URL with any password hidden."""
         return self.engine.url.render_as_string(hide_password=True)
 
     @property
     def dialect(self) -> str:
+        """The SQL dialect name (``sqlite``, ``postgresql``)."""
         return self.engine.dialect.name
 
     def __repr__(self) -> str:
@@ -161,6 +163,7 @@ class Store:
     # -- sample data ------------------------------------------------------------------------
 
     def has_daily_bars(self) -> bool:
+        """True when the store holds at least one daily bar."""
         with self.engine.connect() as conn:
             return conn.execute(select(DailyBar.id).limit(1)).first() is not None
 
@@ -229,6 +232,7 @@ class Store:
         return self._frame(query.order_by(t.c.symbol, t.c[date_column]))
 
     def count(self, table: Table | type[Base]) -> int:
+        """Rows in ``table`` (a Table or a model class)."""
         t = table.__table__ if isinstance(table, type) else table
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t)).scalar_one())
@@ -254,6 +258,7 @@ class Store:
         return frame
 
     def dispose(self) -> None:
+        """Close the engine's pooled connections."""
         self.engine.dispose()
 
 

@@ -61,6 +61,7 @@ class RateLimiter:
     _next_at: float = field(default=0.0, init=False)
 
     def acquire(self) -> None:
+        """Block until the next call is allowed, then book the slot after it."""
         now = self.clock()
         if now < self._next_at:
             self.sleep(self._next_at - now)
@@ -80,6 +81,7 @@ class JsonClient:
         self.describe: Callable[[str], None] | None = None  # progress line, set by the fetch driver
 
     def close(self) -> None:
+        """Close the HTTP connection pool."""
         self.http.close()
 
     def __enter__(self) -> "JsonClient":
