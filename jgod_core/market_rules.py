@@ -107,6 +107,11 @@ def price_limit(as_of=None) -> float:
     return ladder_in_force(PRICE_LIMITS, as_of).fraction
 
 
+def price_limits_on(dates: np.ndarray) -> np.ndarray:
+    """The daily limit in force on each of ``dates`` (``datetime64[D]``), as a float array."""
+    return np.array([price_limit(d) for d in np.asarray(dates, dtype="datetime64[D]").astype(object)], dtype=float)
+
+
 def tick_size(price, is_etf=False, as_of=None):
     """Tick size at ``price`` (the tick that applies to prices in the band containing it) on ``as_of``."""
     price = np.asarray(price, dtype=float)

@@ -4,7 +4,7 @@ What it computes: trades, costs, cash and equity of a cash account that follows 
 weights a combiner decided at the close of day ``t``.
 
 Inputs (all from the panel, raw TWD): ``open``/``close`` (the fill price and the mark),
-``halted``, optional ``adj_factor`` (only to move the ±10 % reference price across ex-dates),
+``halted``, optional ``adj_factor`` (only to move the price-limit reference across ex-dates),
 the ``security_type`` attribute (ETF tax and tick ladder; codes starting ``00`` count as ETFs).
 
 Rules (SPEC §9, constants and ladder from :mod:`jgod_core.market_rules`):
@@ -14,7 +14,8 @@ Rules (SPEC §9, constants and ladder from :mod:`jgod_core.market_rules`):
   (day by day) until it fills or the next decision replaces it;
 - whole board lots of 1000 shares (``odd_lot: true`` trades single shares);
 - fills at the open (or the close) of the execution day, on the tick ladder; a buy at or above
-  limit-up and a sell at or below limit-down (±10 % of the reference price) do not fill;
+  limit-up and a sell at or below limit-down (±10 % of the reference price; ±7 % before
+  2015-06-01, from ``market_rules.PRICE_LIMITS``) do not fill;
   halted days and days without a price do not trade;
 - commission ``floor(notional × 0.1425 % × discount)``, at least NT$20, on both sides; sell tax
   0.3 % (0.1 % for ETFs), floored to whole NT$;
@@ -40,9 +41,9 @@ from pydantic import Field
 from jgod_core import market_rules
 from jgod_core.components import Backtester, DataKind, Params
 from jgod_core.panel import Panel
+from jgod_core.settlement import settle_due, unsettled_after
 
 
-PRICE_LIMIT = market_rules.PRICE_LIMIT
 LADDER = (market_rules.STOCK_LADDER_BOUNDS, market_rules.STOCK_LADDER_TICKS,
           market_rules.ETF_LADDER_BOUNDS, market_rules.ETF_LADDER_TICKS)
 
@@ -127,10 +128,8 @@ def _fill_price(raw, etf, ladder):
 @njit(cache=True)
 def _run_loop(
     fill_price, mark_price, adj_factor, etf, decision_of_day, decision_weight, sell_tax_rate,
-    first_day, lag, lot, commission_rate, min_commission, settlement_days, initial_cash, ladder,
+    first_day, lag, lot, commission_rate, min_commission, settlement_days, initial_cash, ladder, limit_fraction,
 ):
-    limit_up_factor = 1.0 + PRICE_LIMIT  # the same products as market_rules.limit_up / limit_down
-    limit_down_factor = 1.0 - PRICE_LIMIT
     t, n = fill_price.shape  # date-major: one day's symbols are contiguous
     ref = np.empty(n)
     last_adj = np.full(n, np.nan)
@@ -161,10 +160,12 @@ def _run_loop(
     out_long = np.full(t, np.nan)
     out_short = np.full(t, np.nan)
     for j in range(first_day, t):
-        cash += pending[j]
-        pending[j] = 0.0
+        cash += settle_due(pending, j)
+        # the same products as market_rules.limit_up / limit_down, with the limit in force on day j
+        limit_up_factor = 1.0 + limit_fraction[j]
+        limit_down_factor = 1.0 - limit_fraction[j]
         for i in range(n):
-            # ±10 % reference: the last close, moved across ex-dates by adj_factor
+            # price-limit reference: the last close, moved across ex-dates by adj_factor
             ref[i] = last_mark[i]
             a = adj_factor[j, i] if has_adj else np.nan
             if a == a:
@@ -196,9 +197,7 @@ def _run_loop(
                 tr_comm[k] = comm
                 tr_tax[k] = tax
                 k += 1
-        unsettled = 0.0
-        for s in range(j + 1, j + settlement_days + 1):
-            unsettled += pending[s]
+        unsettled = unsettled_after(pending, j, settlement_days)
         buying_power = cash + unsettled
         for i in range(n):
             if target[i] > shares[i]:
@@ -236,9 +235,7 @@ def _run_loop(
                     long_value += v
                 else:
                     short_value += v
-        unsettled = 0.0
-        for s in range(j + 1, j + settlement_days + 1):
-            unsettled += pending[s]
+        unsettled = unsettled_after(pending, j, settlement_days)
         equity = cash + unsettled + long_value + short_value
         out_equity[j] = equity
         out_cash[j] = cash
@@ -259,7 +256,7 @@ def _run_loop(
 
 
 class TaiwanBacktest(Backtester[TaiwanBacktestParams]):
-    """Taiwan cash-account backtest: lots, tick ladder, ±10 % limits, halts, costs, T+2."""
+    """Taiwan cash-account backtest: lots, tick ladder, daily price limits, halts, costs, T+2."""
 
     name = "tw_backtest"
     version = "1.0.0"
@@ -303,6 +300,7 @@ class TaiwanBacktest(Backtester[TaiwanBacktestParams]):
             np.ascontiguousarray(target_weights[:, decision_days].T, dtype=np.float64), arrays["tax"], int(first_day),
             int(p.execution_lag_days), lot, market_rules.COMMISSION_RATE * p.commission_discount,
             float(p.min_commission), int(p.settlement_days), float(p.initial_cash), LADDER,
+            market_rules.price_limits_on(panel.dates),
         )
         day, sym, qty, price, comm, tax, equity, cash, unsettled, long_v, short_v = out
         dates = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))

@@ -175,3 +175,19 @@ def test_in_loop_ladder_equals_market_rules_on_every_real_price_and_a_dense_grid
                                   market_rules.limit_up(refs))
     np.testing.assert_array_equal(np.array([_on_ladder(r * 0.9, False, 2, LADDER) for r in refs]),
                                   market_rules.limit_down(refs))
+
+
+def test_price_limit_is_the_one_in_force_on_the_day():
+    """1101 opens 7 % above its reference: limit-up before 2015-06-01 (±7 %), tradable after (±10 %)."""
+    open_ = np.array([[100.0, 107.0]])
+    close = np.array([[100.0, 107.0]])
+    targets = np.array([[0.5, NAN]])  # 0.5 × 1,000,000 / 100 = 5 lots
+
+    def buys(dates: list[str]) -> pd.DataFrame:
+        panel = Panel(("1101",), np.array(dates, dtype="datetime64[D]"), {"open": open_, "close": close},
+                      attributes={"security_type": np.array(["stock"], dtype=object)})
+        return run(panel, targets).trades
+
+    assert buys(["2015-05-28", "2015-05-29"]).empty
+    after = buys(["2015-06-01", "2015-06-02"])
+    assert list(after["price"]) == [107.0] and list(after["shares"]) == [5000]
