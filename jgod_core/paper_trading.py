@@ -48,6 +48,7 @@ from jgod_core.order_journal import OrderJournal
 from jgod_core.orders import ChildOrder, Order, OrderStatus, Side, TradingState, whole_lots
 from jgod_core.panel import Panel
 from jgod_core.risk_engine import RiskContext, RiskEngine, TradingStateStore
+from jgod_core.risk_report import mean_bps
 from jgod_core.settlement import SETTLEMENT_DAYS, SettlementLedger
 
 SESSION_OPEN = dt.time(9, 0)
@@ -447,6 +448,8 @@ def run_paper(panel: Panel, targets: pd.DataFrame, start: dt.date, end: dt.date,
     return result
 
 
+
+
 def _summary(result: PaperResult, run_id: str, first: dt.date, last: dt.date, settings: PaperSettings,
              initial_state) -> dict[str, Any]:
     v = result.verdicts
@@ -461,9 +464,9 @@ def _summary(result: PaperResult, run_id: str, first: dt.date, last: dt.date, se
         "parent_orders": int(len(r)), "fills": int(len(result.fills)),
         "denials_by_rule": denied["rule"].value_counts().to_dict() if len(denied) else {},
         "reductions_by_rule": reduced["rule"].value_counts().to_dict() if len(reduced) else {},
-        "mean_actual_cost_bps": float(np.nanmean(r["actual_cost"]) * 1e4) if len(r) else None,
-        "mean_predicted_cost_bps": float(np.nanmean(r["predicted_cost"]) * 1e4) if len(r) else None,
-        "mean_execution_residual_bps": float(np.nanmean(r["execution_residual"]) * 1e4) if len(r) else None,
+        "mean_actual_cost_bps": mean_bps(r.get("actual_cost")),
+        "mean_predicted_cost_bps": mean_bps(r.get("predicted_cost")),
+        "mean_execution_residual_bps": mean_bps(r.get("execution_residual")),
         "state_changes": int(len(result.states)),
         "state_at_start": initial_state.state.value if initial_state is not None else None,
         "fill_basis": "daily_bar_estimate (no recorded TWSE books in the sample)",

@@ -13,6 +13,14 @@ import numpy as np
 import pandas as pd
 
 
+def mean_bps(costs: pd.Series | None) -> float | None:
+    """Mean of the finite cost fractions, in basis points; None when there is none (JSON-safe)."""
+    if costs is None:
+        return None
+    finite = costs[np.isfinite(costs.to_numpy(dtype=float))]
+    return float(finite.mean() * 1e4) if len(finite) else None
+
+
 def _table(frame: pd.DataFrame, limit: int = 30) -> str:
     if frame is None or frame.empty:
         return "<p><em>none</em></p>"
@@ -50,11 +58,11 @@ def render_risk_section(result: Any) -> str:
     if r is not None and not r.empty:
         stats = pd.DataFrame([{
             "orders": len(r), "filled orders": int((r["filled_quantity"] > 0).sum()),
-            "mean actual cost (bps)": float(np.nanmean(r["actual_cost"]) * 1e4),
-            "mean predicted cost (bps)": float(np.nanmean(r["predicted_cost"]) * 1e4),
-            "mean residual (bps)": float(np.nanmean(r["execution_residual"]) * 1e4),
-            "residual std (bps)": float(np.nanstd(r["execution_residual"]) * 1e4),
-            "total residual (NT$)": float(np.nansum(r["residual_twd"])),
+            "mean actual cost (bps)": mean_bps(r["actual_cost"]),
+            "mean predicted cost (bps)": mean_bps(r["predicted_cost"]),
+            "mean residual (bps)": mean_bps(r["execution_residual"]),
+            "residual std (bps)": float(r["execution_residual"].std(ddof=0) * 1e4),
+            "total residual (NT$)": float(r["residual_twd"].sum()),
         }])
         parts.append("<h3>Execution residual (TCA actual − predicted)</h3>"
                      "<p>Costs are fractions of the arrival price (the day's open), side-signed; the prediction is the "
