@@ -1,9 +1,10 @@
 """The run report: one self-contained HTML file (figures embedded as base64 PNG, no CDN, no JS).
 
 Sections: headline metrics, equity curve and drawdown, per-factor IC over time (rolling mean of
-the daily rank IC), factor correlation heat map (pooled standardised scores), a five-factor
-radar of the latest day's strongest names, per-factor IC table, latest signals, missing
-components and data warnings.
+the daily rank IC), per-factor IC table (plain and Newey–West t, rank autocorrelation), rank IC
+decay over forward horizons, quintile returns of the combined score, factor correlation heat map
+(pooled standardised scores), a five-factor radar of the latest day's strongest names, latest
+signals, missing components and data warnings.
 """
 
 from __future__ import annotations
@@ -102,6 +103,72 @@ def ic_figure(ic: pd.DataFrame) -> str:
     return _png(fig)
 
 
+def decay_figure(decay: pd.DataFrame) -> str:
+    """Mean rank IC of each factor at each forward horizon (grouped bars)."""
+    if decay.empty or decay["rank_ic_mean"].notna().sum() == 0:
+        return '<p class="note">no IC decay could be computed</p>'
+    table = decay.pivot(index="factor", columns="horizon", values="rank_ic_mean").reindex(decay["factor"].unique())
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    width = 0.8 / len(table.columns)
+    x = np.arange(len(table))
+    for k, horizon in enumerate(table.columns):
+        ax.bar(x + (k - (len(table.columns) - 1) / 2) * width, table[horizon].to_numpy(), width, label=f"{horizon}d")
+    ax.set_xticks(x, table.index)
+    ax.axhline(0, color="#555", lw=0.8)
+    ax.set_ylabel("mean rank IC")
+    ax.legend(title="forward horizon", fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    return _png(fig)
+
+
+def quantile_figure(frame: pd.DataFrame, horizon: int) -> str:
+    """Mean forward return per score quintile (bars) and the rolling mean of the top − bottom spread."""
+    if frame.empty or frame["spread"].notna().sum() == 0:
+        return '<p class="note">no quantile returns could be computed</p>'
+    buckets = [c for c in frame.columns if c != "spread"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1, 2]})
+    means = frame[buckets].mean() * 1e4
+    left.bar(buckets, means.to_numpy(), color=["#c0392b" if v < 0 else "#1f5fa8" for v in means])
+    left.set_ylabel(f"mean {horizon}-day return, bps")
+    left.grid(alpha=0.3, axis="y")
+    rolling = frame["spread"].rolling(IC_ROLLING_DAYS, min_periods=IC_ROLLING_DAYS // 2).mean() * 1e4
+    right.plot(rolling.index, rolling.to_numpy(), color="#1f5fa8")
+    right.axhline(0, color="#555", lw=0.8)
+    right.set_ylabel(f"q{len(buckets)} − q1, {IC_ROLLING_DAYS}-day mean, bps")
+    right.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _analytics_sections(result: "RunResult") -> list[str]:
+    """IC decay and quantile sections (empty when the run has no analytics)."""
+    a = result.analytics
+    if a is None:
+        return []
+    horizons = sorted(a.decay["horizon"].unique())
+    cells = a.decay.set_index(["factor", "horizon"])
+    rows = [[name] + [v for h in horizons for v in (cells.loc[(name, h), "rank_ic_mean"],
+                                                    cells.loc[(name, h), "rank_ic_hac_t_stat"])]
+            for name in a.decay["factor"].unique()]
+    header = ["factor"] + [x for h in horizons for x in (f"rank IC {h}d", f"NW t {h}d")]
+    parts = ["<h2>IC decay</h2>", _table(rows, header),
+             "<p class='note'>Rank IC of the score at the close of t with the return from the fill at t+lag "
+             "to the fill h trading days later; Newey–West t with max(⌊4(T/100)^(2/9)⌋, h−1) lags.</p>",
+             decay_figure(a.decay)]
+    q = a.quantiles
+    horizon = q.get("horizon_days")
+    parts.append(f"<h2>Quintiles of the combined score ({horizon}-day forward return)</h2>")
+    q_rows = [[name, value * 1e4] for name, value in q.get("mean_return_by_quantile", {}).items()]
+    q_rows += [["top − bottom (bps)", q.get("spread_mean", float("nan")) * 1e4], ["spread t", q.get("spread_t_stat")],
+               ["spread Newey–West t", q.get("spread_hac_t_stat")], ["Newey–West lags", q.get("hac_lags")],
+               ["dates", q.get("dates")]]
+    parts.append(_table(q_rows, ["quintile (1 = lowest score)", "mean return, bps"]))
+    parts.append("<p class='note'>Per date, the symbols with a score and a forward return are cut into quintiles "
+                 "(as pandas.qcut); equal-weighted mean return per quintile, then averaged over dates.</p>")
+    parts.append(quantile_figure(a.quantile_returns, horizon))
+    return parts
+
+
 def correlation_figure(standardized: dict[str, np.ndarray]) -> tuple[str, pd.DataFrame]:
     """Heat map of pooled (symbol-date) correlations between standardised factor scores."""
     frame = pd.DataFrame({k: v.ravel() for k, v in standardized.items()})
@@ -172,15 +239,19 @@ def render_report(result: "RunResult", combo: "Combination", run_slice: slice) -
     parts.append(_table([[k, v] for k, v in result.metrics.items()], ["metric", "value"]))
     parts.append("<h2>Equity and drawdown</h2>" + equity_figure(result.equity, _benchmark(result.panel)))
     parts.append("<h2>Information coefficients</h2>")
-    rows = [[name, st.get("weight"), st.get("ic_mean"), st.get("ic_t_stat"), st.get("rank_ic_mean"),
-             st.get("rank_ic_t_stat"), st.get("dates")] for name, st in s["factors"].items()]
+    columns = ("ic_mean", "ic_t_stat", "ic_hac_t_stat", "rank_ic_mean", "rank_ic_t_stat", "rank_ic_hac_t_stat",
+               "hac_lags", "rank_autocorrelation", "dates")
+    rows = [[name, st.get("weight"), *(st.get(k) for k in columns)] for name, st in s["factors"].items()]
     c = s.get("combined", {})
-    rows.append(["combined score", None, c.get("ic_mean"), c.get("ic_t_stat"), c.get("rank_ic_mean"),
-                 c.get("rank_ic_t_stat"), c.get("dates")])
-    parts.append(_table(rows, ["factor", "weight", "IC mean", "IC t", "rank IC mean", "rank IC t", "dates"]))
+    rows.append(["combined score", None, *(c.get(k) for k in columns)])
+    parts.append(_table(rows, ["factor", "weight", "IC mean", "IC t", "IC NW t", "rank IC mean", "rank IC t",
+                               "rank IC NW t", "NW lags", "rank autocorr", "dates"]))
     parts.append("<p class='note'>IC: cross-sectional correlation of the standardised score at the close of t "
-                 "with the return from the fill at t+lag to the next day's fill.</p>")
+                 "with the return from the fill at t+lag to the next day's fill. NW t: Newey–West (HAC) t-stat, "
+                 "robust to the autocorrelation of the daily IC. Rank autocorr: mean day-over-day Spearman "
+                 "correlation of the factor's score (near 1: slow ranking, low implied turnover).</p>")
     parts.append(ic_figure(result.ic))
+    parts.extend(_analytics_sections(result))
     heat, _ = correlation_figure(standardized)
     parts.append("<h2>Factor correlation</h2>" + heat)
     parts.append("<h2>Five-factor radar, latest day</h2>" + radar_figure(standardized, score, symbols, last_date))

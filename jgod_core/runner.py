@@ -4,7 +4,9 @@
 ``run_cli`` is what ``jgod run`` calls. Outputs of a run directory:
 
 - ``summary.json``: pipeline sha256, data range, universe, metrics, per-factor IC / rank IC
-  (mean, t-stat), missing components, warnings;
+  (mean, t-stat, Newey–West t-stat), rank IC decay over 1/5/20-day horizons, rank
+  autocorrelation, quintile analysis of the combined score (``jgod_core.metrics``), missing
+  components, warnings;
 - ``factors.parquet``: ``date, symbol, factor, component, value`` (missing components in the
   parquet metadata key ``jgod.missing``);
 - ``signals.parquet``: ``date, symbol, score, direction, confidence, reason``;
@@ -70,6 +72,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     report_html: str = ""
     out: Path | None = None
+    analytics: perf.FactorAnalytics | None = None
 
     def _repr_html_(self) -> str:
         return self.report_html or f"<pre>{json.dumps(self.metrics, indent=1)}</pre>"
@@ -285,6 +288,8 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
             ic = perf.information_coefficients(
                 {k: v[:, run_slice] for k, v in ic_scores.items()}, forward[:, run_slice], panel.dates[run_slice])
             ic_stats = perf.ic_summary(ic)
+            analytics = perf.factor_analytics({k: v[:, run_slice] for k, v in ic_scores.items()}, panel, run_slice,
+                                              lag=lag, price=fill, quantile_score=COMBINED)
 
         def warn(msg: str, title: str | None = None) -> None:
             """Keep ``msg`` for the summary; show it boxed under ``title``, or as a note."""
@@ -312,10 +317,10 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
         factors = factors_long(results, panel, run_slice)
         weights_frame = _weights_frame(weights_grid, panel, run_slice)
         summary = _summary(pipeline, panel, run_slice, requested, absent, partial, metrics, ic_stats, weights,
-                           missing, warnings, len(trades))
+                           missing, warnings, len(trades), analytics)
         result = RunResult(pipeline, panel, factors, signals, trades, equity if equity is not None else
                            pd.DataFrame(columns=["date", "equity", "cash", "unsettled", "gross", "net"]),
-                           metrics, ic, summary, weights_frame, missing, warnings)
+                           metrics, ic, summary, weights_frame, missing, warnings, analytics=analytics)
         with steps.task("report"):
             from jgod_core.report import render_report
 
@@ -371,7 +376,7 @@ def _clean(value: Any) -> Any:
 
 
 def _summary(pipeline, panel, run_slice, requested, absent, partial, metrics, ic_stats, weights, missing,
-             warnings, n_trades) -> dict[str, Any]:
+             warnings, n_trades, analytics: perf.FactorAnalytics) -> dict[str, Any]:
     cfg = pipeline.config
     dates = panel.dates[run_slice]
     return _clean({
@@ -388,8 +393,10 @@ def _summary(pipeline, panel, run_slice, requested, absent, partial, metrics, ic
             "partial": partial,
         },
         "metrics": metrics,
-        "factors": {name: {"weight": weights.get(name), **ic_stats.get(name, {})} for name in weights},
-        "combined": ic_stats.get(COMBINED, {}),
+        "factors": {name: {"weight": weights.get(name), **ic_stats.get(name, {}), **analytics.factor_summary(name)}
+                    for name in weights},
+        "combined": {**ic_stats.get(COMBINED, {}), **analytics.factor_summary(COMBINED)},
+        "quantile_analysis": {"score": COMBINED, **analytics.quantiles},
         "interactions": [{"term": i.term, "weight": i.weight} for i in cfg.combine.interactions],
         "missing_components": missing,
         "warnings": warnings,

@@ -84,6 +84,33 @@ def test_jgod_run_writes_every_output_on_the_real_sample(store, tmp_path, capsys
     assert not re.search(r"<script|<link|src=\"http", html)  # readable offline: no CDN, no scripts
 
 
+def test_summary_and_report_carry_newey_west_decay_quintiles_and_rank_autocorrelation(short_run):
+    import statsmodels.api as sm
+
+    from jgod_core import metrics
+
+    result, out = short_run
+    summary = json.loads((out / "summary.json").read_text())
+    for name in ("f_c", "f_s", "f_d", "f_stat", "f_exec", "combined"):
+        stats = summary["combined"] if name == "combined" else summary["factors"][name]
+        rank_ic = result.ic.loc[result.ic["factor"] == name, "rank_ic"].dropna().to_numpy()
+        hac = sm.OLS(rank_ic, np.ones(len(rank_ic))).fit(cov_type="HAC", cov_kwds={"maxlags": stats["hac_lags"]})
+        assert stats["rank_ic_hac_t_stat"] == pytest.approx(hac.tvalues[0], abs=1e-9)
+        assert stats["hac_lags"] == metrics.newey_west_lags(len(rank_ic))
+        assert set(stats["ic_decay"]) == {"1d", "5d", "20d"}
+        # lag 1, open fills: the 1-day decay point is the headline rank IC
+        assert stats["ic_decay"]["1d"]["rank_ic_mean"] == pytest.approx(stats["rank_ic_mean"], rel=1e-12)
+        assert -1.0 <= stats["rank_autocorrelation"] <= 1.0
+    quint = summary["quantile_analysis"]
+    assert (quint["score"], quint["horizon_days"], quint["quantiles"]) == ("combined", 5, 5)
+    by_q = quint["mean_return_by_quantile"]
+    assert quint["spread_mean"] == pytest.approx(result.analytics.quantile_returns["spread"].mean(), rel=1e-12)
+    assert quint["dates"] > 300 and set(by_q) == {"q1", "q2", "q3", "q4", "q5"}
+    html = (out / "report.html").read_text()
+    for heading in ("IC decay", "Quintiles of the combined score", "rank IC NW t", "rank autocorr"):
+        assert heading in html
+
+
 def test_equity_recomputed_from_trades_parquet_and_prices(short_run, store):
     result, out = short_run
     trades = pd.read_parquet(out / "trades.parquet")
