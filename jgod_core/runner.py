@@ -453,7 +453,8 @@ def run_cli(pipeline: Pipeline, out: Path, console: Console) -> RunResult:
     ic = result.summary.get("factors", {})
     for name, stats in ic.items():
         console.print(f"  {name:<12} w={stats.get('weight')!s:<6} rank IC {_fmt(stats.get('rank_ic_mean'))} "
-                      f"(t {_fmt(stats.get('rank_ic_t_stat'), 2)})")
+                      f"(t {_fmt(stats.get('rank_ic_t_stat'), 2)}, Newey-West t "
+                      f"{_fmt(stats.get('rank_ic_hac_t_stat'), 2)})")
     console.print(f"wrote {out}/ ({', '.join(OUTPUT_FILES)})")
     return result
 
