@@ -180,7 +180,7 @@ def schema(
     if check:
         current = out.read_text(encoding="utf-8") if out.exists() else ""
         if current != text:
-            err_console.print(f"error: {out} is stale; run `jgod schema`")
+            err_console.print(f"error: {out} is stale; run `jgod schema`{_schema_component_drift(current, text)}")
             raise typer.Exit(1)
         console.print(f"{out} is up to date")
         return
@@ -191,11 +191,34 @@ def schema(
     console.print(f"wrote {out}")
 
 
+def _schema_component_drift(current: str, fresh: str) -> str:
+    """Why a schema differs when the cause is the installed plugin set (not a params change):
+    the components only the file has, or only the installation has."""
+    def components(text: str) -> set[str]:
+        try:
+            defs = json.loads(text).get("$defs", {})
+        except (ValueError, AttributeError):
+            return set()
+        return {key.removesuffix(".params").replace(".", " ", 1) for key in defs if key.endswith(".params")}
+
+    in_file, installed = components(current), components(fresh)
+    if not in_file:
+        return ""
+    parts = []
+    if in_file - installed:
+        parts.append(f"in the file but not installed: {', '.join(sorted(in_file - installed))} "
+                     "(install that plugin, e.g. `python -m pip install -e examples/jgod-example-momentum`, "
+                     "before regenerating, or the regenerated file drops it)")
+    if installed - in_file:
+        parts.append(f"installed but not in the file: {', '.join(sorted(installed - in_file))}")
+    return "".join(f"\n  {part}" for part in parts)
+
+
 def _load_or_exit(pipeline_path: Path):
     from jgod_core.validate import validate_file
 
     pipeline, diags = validate_file(pipeline_path)
-    source = pipeline_path.read_text(encoding="utf-8", errors="replace") if pipeline_path.exists() else ""
+    source = pipeline_path.read_text(encoding="utf-8", errors="replace") if pipeline_path.is_file() else ""
     if pipeline is None:
         print_diagnostics(diags, "human", {str(pipeline_path): source})
         raise typer.Exit(1)

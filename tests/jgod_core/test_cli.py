@@ -91,3 +91,11 @@ def test_usage_errors_exit_2_without_traceback(fixture_plugins_env, capsys, args
 def test_help_exits_0(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "validate" in out and "plugins" in out and "schema" in out
+
+
+def test_run_on_a_directory_is_a_located_error_not_a_traceback(tmp_path, capsys):
+    code, out, err = run(capsys, "run", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "cannot read file" in err + out
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "out").exists()

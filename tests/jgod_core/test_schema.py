@@ -139,3 +139,14 @@ def test_jgod_schema_writes_the_file_and_check_detects_staleness(tmp_path, capsy
     assert main(["schema", "--out", str(out), "--check"]) == 1
     assert "is stale; run `jgod schema`" in capsys.readouterr().err
     assert not list(tmp_path.rglob("*.tmp"))  # written atomically
+
+
+def test_schema_check_names_components_the_file_has_but_the_installation_lacks(tmp_path, capsys):
+    out = tmp_path / "pipeline.schema.json"
+    assert main(["schema", "--out", str(out)]) == 0
+    schema = json.loads(out.read_text(encoding="utf-8"))
+    schema["$defs"]["factor.not_installed_here.params"] = {"type": "object"}
+    out.write_text(json.dumps(schema), encoding="utf-8")
+    assert main(["schema", "--out", str(out), "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "in the file but not installed: factor not_installed_here" in " ".join(err.split())
