@@ -21,6 +21,19 @@ def _store_url(store: Optional[str]) -> str:
     return url
 
 
+def _trading_state_line() -> str:
+    """The kill switch as `jgod halt` / `jgod resume` left it in the store (JGOD_DB_URL or the data dir)."""
+    from jgod_core.orders import TradingState
+    from jgod_core.risk_engine import TradingStateStore
+    from jgod_core.storage import open_store
+
+    state = TradingStateStore(open_store().engine).current()
+    if state.state is TradingState.ACTIVE:
+        return f"trading state: ACTIVE ({state.reason})"
+    return (f"trading state: {state.state.value} since {state.ts:%Y-%m-%d %H:%M:%S} UTC ({state.reason}); "
+            "`jgod resume` returns to ACTIVE")
+
+
 def _replay_on_virtual_clock(pipeline, day: dt.date):
     """The whole trading date through the live loop on virtual time (from 00:00 to 24:00 Taipei)."""
     import pandas as pd
@@ -83,7 +96,15 @@ def register(app: typer.Typer) -> None:
         from jgod_core import scheduler as sched
         from jgod_core.components import Phase
 
+        phase = None
+        if once is not None:
+            try:
+                phase = Phase(once)
+            except ValueError:
+                err_console.print(f"error: --once takes pre_market, intraday or post_market, not {once!r}")
+                raise typer.Exit(2)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not service news
         pipeline = _load_or_exit(pipeline_path)
         url = _store_url(store)
         metrics = None
@@ -93,12 +114,7 @@ def register(app: typer.Typer) -> None:
             metrics = sched.SERVICE.metrics = RealtimeMetrics()
             metrics.serve(metrics_port)
             console.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
-        if once is not None:
-            try:
-                phase = Phase(once)
-            except ValueError:
-                err_console.print(f"error: --once takes pre_market, intraday or post_market, not {once!r}")
-                raise typer.Exit(2)
+        if phase is not None:
             today = dt.datetime.now(dt.timezone.utc).astimezone(sched._tz()).date()
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -123,9 +139,12 @@ def register(app: typer.Typer) -> None:
         table = Table(title="scheduled phases")
         table.add_column("job")
         table.add_column("next run (Asia/Taipei)")
-        for job, when in sched.next_runs(url):
+        jobs = sched.next_runs(url)
+        for job, when in jobs:
             table.add_row(job, when.isoformat() if when else "paused")
         console.print(table)
+        if not jobs:
+            console.print(f"no scheduled phases in {url}; `jgod serve PIPELINE` schedules them")
         runs = Table(title="latest runs")
         for col in ("recorded (UTC)", "pipeline", "phase", "scheduled", "status", "detail"):
             runs.add_column(col)
@@ -133,3 +152,4 @@ def register(app: typer.Typer) -> None:
             runs.add_row(r["recorded"].isoformat(timespec="seconds"), r["pipeline"], r["phase"],
                          r["scheduled"].isoformat() if r["scheduled"] else "-", r["status"], r["detail"] or "")
         console.print(runs)
+        console.print(_trading_state_line())

@@ -149,3 +149,30 @@ def test_intraday_job_starts_warmup_minutes_before_its_schedule(clock, tmp_path,
     s._process_jobs()
     s.shutdown(wait=False)
     assert CALLS.count(("intraday",)) == 1
+
+
+def test_status_shows_the_kill_switch_state_left_by_halt_and_resume(tmp_path, monkeypatch, capsys):
+    from jgod_core.cli import main
+
+    monkeypatch.setenv("JGOD_DB_URL", f"sqlite:///{tmp_path / 'jgod.sqlite'}")
+    monkeypatch.setenv("COLUMNS", "250")
+    jobs = f"sqlite:///{tmp_path / 'jobs.db'}"
+    assert main(["halt", "--reason", "fire drill"]) == 0
+    assert main(["status", "--store", jobs]) == 0
+    out = capsys.readouterr().out
+    assert "trading state: HALTED since" in out and "fire drill" in out
+    assert "`jgod serve PIPELINE` schedules them" in out  # an empty job store says how to fill it
+    assert main(["resume"]) == 0
+    assert main(["status", "--store", jobs]) == 0
+    assert "trading state: ACTIVE (resumed by operator)" in capsys.readouterr().out
+
+
+def test_serve_rejects_a_misspelt_once_phase_before_loading_anything(tmp_path, capsys):
+    from jgod_core.cli import main
+
+    code = main(["serve", str(tmp_path / "not_written_yet.yaml"), "--once", "premarket",
+                 "--store", f"sqlite:///{tmp_path / 'jobs.db'}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--once takes pre_market, intraday or post_market, not 'premarket'" in err
+    assert "cannot read file" not in err
