@@ -28,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     "resolve_secret": "jgod_core.config",
     **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError")},
     "hookimpl": "jgod_core.hookspecs",
+    "RunResult": "jgod_core.runner",
+    "run_pipeline": "jgod_core.runner",
     "FactorResult": "jgod_core.panel",
     "Panel": "jgod_core.panel",
     **{name: "jgod_core.plugin_manager" for name in ("Kernel", "PluginPolicy", "load_kernel")},
@@ -66,4 +68,5 @@ if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
     from jgod_core.hookspecs import hookimpl
     from jgod_core.panel import FactorResult, Panel
     from jgod_core.plugin_manager import Kernel, PluginPolicy, load_kernel
+    from jgod_core.runner import RunResult, run_pipeline
     from jgod_core.validate import load_pipeline, load_pipeline_text, validate_file, validate_text

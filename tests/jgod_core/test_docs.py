@@ -92,3 +92,13 @@ def test_readme_command_table_lists_every_jgod_command(capsys):
     assert commands >= {"validate", "run", "data", "paper", "trade", "halt", "resume", "audit", "replay", "serve",
                         "status"}
     assert undocumented == [], f"README.md's command table misses: {', '.join(undocumented)}"
+
+
+def test_every_name_the_readme_imports_from_jgod_core_exists():
+    import jgod_core
+
+    imported = [name.strip() for line in re.findall(r"^from jgod_core import (.+)$", README, re.MULTILINE)
+                for name in line.split("#")[0].split(",")]
+    assert "run_pipeline" in imported
+    for name in imported:
+        assert getattr(jgod_core, name, None) is not None, name
