@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from typing import Optional
 
@@ -99,6 +100,12 @@ def fetch(
 
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise JGodError(f"--base-url {base_url!r} must start with http:// or https://")
+    if source == "finmind":
+        from jgod_plugins.data.finmind import TOKEN_ENV
+
+        if not os.environ.get(TOKEN_ENV):
+            Console(stderr=True).print(f"note: {TOKEN_ENV} is not set: FinMind is queried anonymously, with its "
+                                       f"smaller quota (set {TOKEN_ENV}=... for the token quota)")
     opened = _open(store)
     report = fetch_into_store(opened, source, dataset, symbols, start.date(), end.date() if end else None,
                               incremental=not full, progress=True,

@@ -221,3 +221,19 @@ def test_cli_base_url_is_refused_for_a_source_without_one_and_when_not_http(tmp_
     assert "shioaji is not an HTTP source" in capsys.readouterr().err
     assert main(common + ["--source", "finmind", "--base-url", "ftp://mirror"]) == 1
     assert "must start with http:// or https://" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("token", [None, "t0ken"])
+def test_cli_fetch_says_when_finmind_is_queried_anonymously(finmind_server, tmp_path, capsys, monkeypatch, token):
+    from jgod_core.cli import main
+
+    if token is None:
+        monkeypatch.delenv("FINMIND_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("FINMIND_TOKEN", token)
+    args = ["data", "fetch", "--source", "finmind", "--dataset", "TaiwanStockPrice", "--symbols", "2330",
+            "--start", "2020-04-01", "--end", "2020-04-12", "--store", f"sqlite:///{tmp_path / 'f.sqlite'}",
+            "--base-url", finmind_server.url + "/api/v4"]
+    assert main(args) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("FINMIND_TOKEN is not set: FinMind is queried anonymously" in err) is (token is None)
