@@ -105,6 +105,8 @@ def pydantic_diagnostics(
                 message = "no value given (the key is empty or null)"
             elif kind in {"unquoted", "string_type"} and raw is not None and not raw.quoted and raw.tag in _NUMBER_TAGS:
                 hint = f"quote it: '{raw.text}' (unquoted, YAML reads it as a number)"
+            elif kind.startswith(("date_", "datetime_")):
+                hint = "write a calendar date as YYYY-MM-DD, e.g. 2024-01-02"
             elif kind == "finite_number":
                 message = "must be a finite number (NaN and infinity are not allowed)"
             elif kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == _NAME_RE.pattern:
