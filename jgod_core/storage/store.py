@@ -73,7 +73,12 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         return engine
     if backend == "postgresql":
         connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-        return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        try:
+            return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+        except (ImportError, ArgumentError) as exc:  # the driver package is absent or unknown
+            raise StoreError(f"cannot use {parsed.drivername!r} for {parsed.render_as_string()!r}: {exc}; install "
+                             "the PostgreSQL extra (python -m pip install -e '.[postgres]') and write "
+                             "postgresql+psycopg://…") from None
     raise StoreError(f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://")
 
 

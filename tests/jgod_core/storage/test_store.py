@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import pandas as pd
 import pytest
@@ -44,6 +45,15 @@ def test_unsupported_or_invalid_url_is_a_clear_error():
         make_engine("mysql://x@localhost/db")
     with pytest.raises(StoreError, match="invalid database URL"):
         make_engine("not a url")
+
+
+def test_postgres_url_without_its_driver_installed_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
+    with pytest.raises(StoreError, match=r"pip install -e '\.\[postgres\]'") as caught:
+        make_engine("postgresql+psycopg://user:s3cret@127.0.0.1:1/x")
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(StoreError, match="cannot use 'postgresql\\+nosuchdriver'"):
+        make_engine("postgresql+nosuchdriver://user@127.0.0.1:1/x")
 
 
 def test_migrated_schema_equals_the_models(store):
