@@ -214,6 +214,12 @@ def _schema_component_drift(current: str, fresh: str) -> str:
     return "".join(f"\n  {part}" for part in parts)
 
 
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """Refuse an output directory that cannot be one, before any work is done."""
+    if out.exists() and not out.is_dir():
+        raise JGodError(f"{flag} {out} is an existing file, not a directory; give a directory")
+
+
 def _load_or_exit(pipeline_path: Path):
     from jgod_core.validate import validate_file
 
@@ -243,6 +249,7 @@ def run(
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and print the plan; run nothing."),
 ) -> None:
     """Run a pipeline on the store (the embedded real sample by default) and write the report."""
+    check_out_dir(out)
     pipeline = _load_or_exit(pipeline_path)
     print_plan(pipeline)
     if dry_run:

@@ -47,12 +47,13 @@ def paper(
     cash: float = typer.Option(10_000_000.0, "--cash", min=100_000, help="Initial cash, NT$."),
 ) -> None:
     """Paper-trade the pipeline's daily target weights through the risk gate, router and paper broker."""
-    from jgod_core.cli import _load_or_exit
+    from jgod_core.cli import _load_or_exit, check_out_dir
     from jgod_core.orders import TradingState
     from jgod_core.paper_trading import PaperSettings, run_paper
     from jgod_core.runner import run_pipeline
 
     start_day, end_day = _day(start, "--start"), _day(end, "--end")
+    check_out_dir(out)
     pipeline = _load_or_exit(pipeline_path)
     cfg = pipeline.config
     start_day = start_day or cfg.data.start

@@ -99,3 +99,14 @@ def test_run_on_a_directory_is_a_located_error_not_a_traceback(tmp_path, capsys)
     assert "cannot read file" in err + out
     assert "Traceback" not in out + err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [["run"], ["paper", "--start", "2024-01-02", "--end", "2024-01-31"]])
+def test_out_that_is_an_existing_file_is_refused_before_any_work(tmp_path, capsys, command):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me", encoding="utf-8")
+    code, out, err = run(capsys, command[0], "pipelines/tw_five_factor.yaml", *command[1:], "--out", str(a_file))
+    assert code == 1
+    assert "is an existing file, not a directory" in " ".join((out + err).split())
+    assert "Traceback" not in out + err
+    assert a_file.read_text(encoding="utf-8") == "keep me"
