@@ -278,7 +278,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     except SystemExit as exc:  # click usage errors in standalone_mode=False surface here
         return int(exc.code or 0)
     except JGodError as exc:
-        err_console.print(f"[red]error[/red]: {exc}")
+        from rich.markup import escape
+
+        err_console.print(f"[red]error[/red]: {escape(str(exc))}")  # a message may hold "[postgres]"
         return 1
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")

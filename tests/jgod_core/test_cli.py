@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -110,3 +111,11 @@ def test_out_that_is_an_existing_file_is_refused_before_any_work(tmp_path, capsy
     assert "is an existing file, not a directory" in " ".join((out + err).split())
     assert "Traceback" not in out + err
     assert a_file.read_text(encoding="utf-8") == "keep me"
+
+
+def test_error_messages_keep_their_square_brackets(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
+    monkeypatch.setenv("JGOD_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    code, out, err = run(capsys, "data", "status")
+    assert code == 1
+    assert "pip install -e '.[postgres]'" in " ".join(err.split())
