@@ -151,7 +151,7 @@ def _decision_range(panel: Panel, start: dt.date | None, end: dt.date | None) ->
     last = int(np.searchsorted(dates, np.datetime64(end, "D"), side="right")) - 1 if end else len(dates) - 1
     if len(dates) == 0 or first > last:
         raise RunError(f"no trading days with data between {start} and {end}; "
-                       f"the store covers {_span(panel)}")
+                       f"the data read for this run (look-back included) spans {_span(panel)}")
     return first, last
 
 

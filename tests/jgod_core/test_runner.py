@@ -262,3 +262,13 @@ def test_shipped_pipeline_runs_on_the_real_sample(store, tmp_path):
     assert result.summary["data"]["start"] == "2018-01-02"
     assert len(result.trades) > 100
     assert result.metrics["days"] > 1500
+
+
+def test_period_after_the_data_names_what_was_read_not_a_store_span(store, tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    path.write_text(short_pipeline_text(start="2030-01-02", end="2030-02-01"), encoding="utf-8")
+    assert jgod(["run", str(path), "--out", str(tmp_path / "out")]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no trading days with data between 2030-01-02 and 2030-02-01" in err
+    assert "the data read for this run (look-back included) spans" in err and "2025-05-26" in err
+    assert "the store covers" not in err
