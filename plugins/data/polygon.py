@@ -17,6 +17,7 @@ from pydantic import Field
 
 from jgod_core.components import DataKind
 from jgod_core.data import timing
+from jgod_core.errors import JGodError
 from jgod_core.storage import models
 from jgod_plugins.data.connector import Connector, DatasetSpec
 from jgod_plugins.data.http import ConnectorParams, FetchError, JsonClient
@@ -48,6 +49,9 @@ class PolygonSource(Connector):
 
     def headers(self) -> dict[str, str]:
         key = os.environ.get(API_KEY_ENV)
+        if not key and self.params.base_url == PolygonParams.model_fields["base_url"].default:
+            # Polygon answers every keyless request 401: refuse before any request (a mirror may need no key).
+            raise JGodError(f"polygon credentials missing: set {API_KEY_ENV} in the environment")
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def normalise_symbol(self, dataset: str, raw: str) -> str:

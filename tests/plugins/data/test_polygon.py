@@ -61,3 +61,12 @@ def test_500_storm_exhausts_retries_and_writes_nothing(store, polygon_server):
     with pytest.raises(FetchError, match="gave up after 3 attempts"):
         run(store, polygon_server, max_attempts=3)
     assert store.count(models.MarketDaily) == 0
+
+
+def test_missing_api_key_is_refused_before_any_request(store, monkeypatch):
+    from jgod_core.errors import JGodError
+
+    monkeypatch.delenv("POLYGON_API_KEY", raising=False)
+    with pytest.raises(JGodError, match="polygon credentials missing: set POLYGON_API_KEY in the environment"):
+        fetch_into_store(store, "polygon", "DailyAggregates", "AAPL", dt.date(2005, 4, 1), dt.date(2005, 4, 4),
+                         progress=False, connector=PolygonSource(PolygonParams(max_attempts=1, timeout_seconds=1)))
