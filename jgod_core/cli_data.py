@@ -37,12 +37,13 @@ def load_sample(store: Optional[str] = typer.Option(None, "--store", help=STORE_
     started = time.perf_counter()
     written = opened.load_sample(progress=True)
     seconds = time.perf_counter() - started
-    table = Table(title=f"sample loaded into {opened.url} in {seconds:.1f} s")
+    table = Table()
     table.add_column("dataset")
     table.add_column("rows written", justify="right")
     for name, rows in written.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    console.print(f"sample loaded into {opened.url} in {seconds:.1f} s", soft_wrap=True)  # the URL stays whole
 
 
 @data_app.command("status")

@@ -49,6 +49,7 @@ def test_cli_load_then_status_shows_rows_and_calendar_gaps(tmp_path):
     loaded = runner.invoke(app, ["data", "load", "sample", "--store", url])
     assert loaded.exit_code == 0, loaded.output
     assert "123,119" in loaded.output
+    assert f"sample loaded into {url} in " in loaded.output  # on one line, not wrapped inside a table title
     status = runner.invoke(app, ["data", "status", "--store", url, "--dataset", "daily_bars"])
     assert status.exit_code == 0, status.output
     assert "2330" in status.output and "2,531" in status.output and "2024-10-31" in status.output
