@@ -91,11 +91,17 @@ def ic_figure(ic: pd.DataFrame) -> str:
     """Rolling mean of each factor's daily rank IC."""
     if ic.empty or ic["rank_ic"].notna().sum() == 0:
         return '<p class="note">no IC could be computed</p>'
-    fig, ax = plt.subplots(figsize=(10, 3.8))
+    rolling = {}
     for name, group in ic.groupby("factor", sort=False):
         series = group.set_index("date")["rank_ic"].rolling(IC_ROLLING_DAYS, min_periods=IC_ROLLING_DAYS // 2).mean()
         if series.notna().any():
-            ax.plot(series.index, series.to_numpy(), label=str(name), lw=2.2 if name == "combined" else 1.2)
+            rolling[name] = series
+    if not rolling:
+        return (f'<p class="note">too few dates for a {IC_ROLLING_DAYS}-day rolling IC '
+                f'(at least {IC_ROLLING_DAYS // 2} with an IC are needed)</p>')
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    for name, series in rolling.items():
+        ax.plot(series.index, series.to_numpy(), label=str(name), lw=2.2 if name == "combined" else 1.2)
     ax.axhline(0, color="#555", lw=0.8)
     ax.set_ylabel(f"rank IC, {IC_ROLLING_DAYS}-day mean")
     ax.legend(loc="upper left", fontsize=8, ncol=3)
