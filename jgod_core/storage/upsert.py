@@ -17,6 +17,8 @@ from sqlalchemy import Table, UniqueConstraint, column, or_, select, table as ta
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from jgod_core.errors import JGodError
+
 CHUNK_ROWS = 20_000
 COPY_MIN_ROWS = 500
 _NOT_COMPARED = {"updated_at", "computed_at", "created_at"}
@@ -71,7 +73,7 @@ def upsert(conn: Connection, table: Table, rows: pd.DataFrame | Sequence[dict]) 
     elif dialect == "postgresql":
         stmt = postgresql.insert(table)
     else:  # pragma: no cover - only the two supported back ends are tested
-        raise NotImplementedError(f"bulk upsert is implemented for SQLite and PostgreSQL, not {dialect}")
+        raise JGodError(f"the J-GOD store supports SQLite and PostgreSQL, not {dialect}; set JGOD_DB_URL to one of them")
     stmt = _do_update(stmt, table, keys, columns)
     # RETURNING yields one row per inserted or changed row (on both back ends, where executemany
     # rowcounts are unreliable) and lets SQLAlchemy batch rows into multi-row VALUES statements.
