@@ -105,7 +105,7 @@ def _scalar_value(node: ScalarNode, tag: str) -> Any:
         body = clean.lstrip("+-")
         if body.lower().startswith(("0x", "0o", "0b")):
             return sign * int(body, 0)
-        if len(body) > 1 and body.startswith("0") and body.isdigit() and node.start_mark is not None:
+        if len(body) > 1 and body.startswith("0") and body.isdigit():
             # YAML 1.1 reads 0050 as octal; we keep the decimal digits and let the schema object.
             return sign * int(body, 10)
         if ":" in body:  # YAML 1.1 sexagesimal 13:30 -> 810

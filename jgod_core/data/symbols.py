@@ -14,7 +14,6 @@ from jgod_core.errors import JGodError
 
 _CODE = re.compile(r"^[0-9]{4,6}[A-Z]{0,2}$")
 _SUFFIXES = (".TWO", ".TW")
-MARKET_BY_SUFFIX = {".TW": "TWSE", ".TWO": "TPEx"}
 
 
 class SymbolError(JGodError):
@@ -51,12 +50,3 @@ def normalize_symbols(raw: Iterable[object] | str) -> list[str]:
             continue
         seen.setdefault(normalize_symbol(item), None)
     return list(seen)
-
-
-def market_from_suffix(raw: str) -> str | None:
-    """``'TWSE'`` for ``.TW``, ``'TPEx'`` for ``.TWO``, else None (ask the security master)."""
-    upper = raw.strip().upper()
-    for suffix in _SUFFIXES:
-        if upper.endswith(suffix):
-            return MARKET_BY_SUFFIX[suffix]
-    return None

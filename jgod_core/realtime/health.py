@@ -47,7 +47,6 @@ class _Source:
     offset_fixed: bool = False
     seen: int = 0
     min_delay_ns: int | None = None
-    last_latency_ns: int = 0
     latency_alert: bool = False
     symbols: set[str] = field(default_factory=set)
 
@@ -103,7 +102,6 @@ class HealthMonitor:
         """Latency (ms) of a decision taken at ``decision_ns`` on an event stamped ``exchange_ns``."""
         src = self.sources[source]
         latency_ns = decision_ns - exchange_ns - (src.offset_ns or 0)
-        src.last_latency_ns = latency_ns
         latency_ms = latency_ns / 1e6
         if self._on_latency is not None:
             self._on_latency(source, latency_ms)

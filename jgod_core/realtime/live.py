@@ -57,7 +57,6 @@ class LiveLoop:
                 name, feed.transport(clock, date, name), feed.decode, symbols, self._sink(order),
                 getattr(feed, "backoff", None), contiguous_seq=getattr(feed, "contiguous_seq", True),
                 rng=rng, wall_clock=lambda: clock.now_ns() / 1e9, on_state=self._on_state))
-        self.late_events = 0
 
     def _sink(self, feed_order: int):
         def sink(event: MarketEvent) -> None:
@@ -134,7 +133,6 @@ class LiveLoop:
             for task in (decisions, watcher, *feeds):
                 task.cancel()
             await asyncio.gather(decisions, watcher, *feeds, return_exceptions=True)
-        self.late_events = len(self.buffer)
         dropped = {}
         for fs in self.feed_sessions:
             for verdict, n in fs.guard.counts.items():

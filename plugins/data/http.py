@@ -77,7 +77,6 @@ class JsonClient:
         self.params = params
         self.limiter = RateLimiter(params.calls_per_minute)
         self.http = httpx.Client(base_url=params.base_url, headers=headers or {}, timeout=params.timeout_seconds)
-        self.requests_sent = 0
         self.describe: Callable[[str], None] | None = None  # progress line, set by the fetch driver
 
     def close(self) -> None:
@@ -109,7 +108,6 @@ class JsonClient:
         if self.describe is not None:
             self.describe(f"{self.source} {dataset} {symbol} GET {path}")
         self.limiter.acquire()
-        self.requests_sent += 1
         try:
             response = self.http.get(path, params=query)
         except httpx.TimeoutException:

@@ -110,7 +110,7 @@ def read_daily_bars(now: dt.datetime) -> pd.DataFrame:
     return _stamp(frame, timing.taipei_stamp(dates, timing.TWSE_CLOSE), now)
 
 
-def _ohlc(raw: pd.DataFrame, instrument: str, session: str, available_at: np.ndarray, now: dt.datetime,
+def _ohlc(raw: pd.DataFrame, instrument: str, session: str | np.ndarray, available_at: np.ndarray, now: dt.datetime,
           **extra: pd.Series) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
@@ -137,10 +137,9 @@ def read_taifex(name: str, instrument: str, now: dt.datetime) -> pd.DataFrame:
         timing.taipei_stamp(dates, timing.TAIFEX_REGULAR_CLOSE),
         timing.taipei_stamp(dates, timing.TAIFEX_AFTER_HOURS_CLOSE),
     )
-    frame = _ohlc(raw, instrument, "regular", available, now,
-                  contract=raw["contract_date"], settlement=settlement, open_interest=open_interest)
-    frame["session"] = np.where(regular, "regular", "after_hours")
-    return frame
+    session = np.where(regular, "regular", "after_hours")
+    return _ohlc(raw, instrument, session, available, now,
+                 contract=raw["contract_date"], settlement=settlement, open_interest=open_interest)
 
 
 def apply_final_settlement(tx: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import shutil
 import tempfile
-from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 
