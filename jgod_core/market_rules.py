@@ -108,8 +108,13 @@ def price_limit(as_of=None) -> float:
 
 
 def price_limits_on(dates: np.ndarray) -> np.ndarray:
-    """The daily limit in force on each of ``dates`` (``datetime64[D]``), as a float array."""
-    return np.array([price_limit(d) for d in np.asarray(dates, dtype="datetime64[D]").astype(object)], dtype=float)
+    """The daily limit in force on each of ``dates`` (``datetime64[D]``), as a float array
+    (the vectorised form of :func:`price_limit`)."""
+    starts = np.array([v.effective_from or dt.date.min for v in PRICE_LIMITS], dtype="datetime64[D]")
+    version = np.searchsorted(starts, np.asarray(dates, dtype="datetime64[D]"), side="right") - 1
+    if (version < 0).any():
+        raise MarketRulesError(f"no price limit recorded before {starts[0]}")
+    return np.array([v.fraction for v in PRICE_LIMITS])[version]
 
 
 def tick_size(price, is_etf=False, as_of=None):
