@@ -21,7 +21,8 @@ from jgod_core.risk_engine import RiskContext, RiskEngine
 from jgod_plugins.execution.shioaji_broker import ShioajiBroker, ShioajiError, ShioajiParams
 from jgod_plugins.execution.slicer import SlicerRouter
 
-FORMATS = Path("/work/shared/data/formats/shioaji")
+# Copies of ../shared/data/formats/shioaji shipped with the tests: no test reads a machine's path.
+FORMATS = Path(__file__).parents[2] / "fixtures" / "shioaji"
 NOW = dt.datetime(2024, 3, 1, 9, 0)
 CANARY = "canary-secret-7f3a9d"
 ENV = {"SHIOAJI_API_KEY": "key-" + CANARY, "SHIOAJI_SECRET_KEY": "sec-" + CANARY}

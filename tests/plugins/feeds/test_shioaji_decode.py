@@ -1,6 +1,6 @@
 """Shioaji decoders on the documented real outputs (Sinotrade docs) and the 1.7.9 object schema.
 
-Fixtures (``fixtures/shioaji``) are copies of ``/work/shared/data/formats/shioaji``: the example
+Fixtures (``tests/fixtures/shioaji``) are copies of ``../shared/data/formats/shioaji``: the example
 output blocks of the official streaming and snapshot docs (JSON / SSE payloads and attribute
 dumps of TickSTKv1, BidAskSTKv1, TickFOPv1, BidAskFOPv1, Snapshot) and the field list of the
 shioaji 1.7.9 wheel's type stub.
@@ -31,7 +31,7 @@ from jgod_plugins.feeds.shioaji import (
     decode_tick,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "shioaji"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "shioaji"
 FUTURES_DOC = FIXTURES / "sinotrade_docs_market_data_streaming_futures_2026-05-29_00dc821.txt"
 STOCKS_DOC = FIXTURES / "sinotrade_docs_market_data_streaming_stocks_2026-05-29_00dc821.txt"
 SNAPSHOT_DOC = FIXTURES / "sinotrade_docs_market_data_snapshot_2026-07-02_81de1c5.txt"
