@@ -2,7 +2,7 @@
 
 Seeded synthetic panel (synthetic only for size), 1,800 symbols × 2,600 days by default: random
 -walk prices on the tick ladder, rare halts, a top-50 long-only book rebalanced weekly from
-seeded scores (through :func:`jgod_core.combine.target_weights`).
+seeded scores (through :func:`jgod_plugins.portfolio.combine.target_weights`).
 
 - J-GOD: ``TaiwanBacktest.run`` (lots, ladder, ±10 % limits, halts, costs, T+2), warm: best of
   ``--repeat`` runs after one JIT run;
@@ -30,17 +30,17 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from jgod_core import market_rules
-from jgod_core.combine import rebalance_days, target_weights
-from jgod_core.config import PortfolioConfig
-from jgod_core.panel import Panel
+from jgod_plugins.tw_market import rules as market_rules
+from jgod_plugins.portfolio.combine import rebalance_days, target_weights
+from jgod_core.config.models import PortfolioConfig
+from jgod_core.pipeline.panel import Panel
 from jgod_plugins.backtest.tw_backtest import TaiwanBacktest, TaiwanBacktestParams
 
 COLD_SNIPPET = """
 import time
 t0 = time.perf_counter()
 import numpy as np
-from jgod_core.panel import Panel
+from jgod_core.pipeline.panel import Panel
 from jgod_plugins.backtest.tw_backtest import TaiwanBacktest
 t1 = time.perf_counter()
 d = np.array(["2024-01-02", "2024-01-03", "2024-01-04"], dtype="datetime64[D]")

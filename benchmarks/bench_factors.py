@@ -40,9 +40,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from jgod_core.panel import Panel
+from jgod_core.pipeline.panel import Panel
 from jgod_plugins.factors import FACTORS
-from jgod_plugins.factors._common import beta_zscore, factor_inputs, typical_price
+from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, typical_price
 from jgod_plugins.factors.drive import DEFAULT_THEME_GROUPS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -34,9 +34,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine
 
-from jgod_core.audit import AuditLog
-from jgod_core.orders import Order, Side, TradingState
-from jgod_core.risk_engine import RiskContext, RiskEngine, TradingStateStore
+from jgod_core.execution.audit import AuditLog
+from jgod_core.execution.orders import Order, Side, TradingState
+from jgod_core.risk.engine import RiskContext, RiskEngine, TradingStateStore
 from jgod_core.storage.models import AuditRecord, Base, TradingStateChange
 from jgod_plugins.execution.paper import PaperBroker
 from jgod_plugins.execution.slicer import SlicerRouter

@@ -13,17 +13,26 @@ Input: the real BTCUSDT book + trades recording, tiled over ``--symbols`` symbol
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import sys
+from pathlib import Path
 import time
 
 import numpy as np
 from numba import njit
 
-from jgod_core.realtime import kernels
+from jgod_plugins.intraday import kernels
 from jgod_core.realtime.events import EventBatch
 from jgod_core.realtime.layout import BOOK, TRADE
-from jgod_core.realtime.processor import IntradayProcessor
-from jgod_core.realtime.reference import PythonProcessor
+from jgod_plugins.intraday.processor import IntradayProcessor
 from jgod_plugins.feeds.recordings import read_binance_book
+
+# The plain-Python baseline is the tests' oracle (tests/plugins/intraday/reference.py).
+_REF = Path(__file__).resolve().parents[1] / "tests" / "plugins" / "intraday" / "reference.py"
+_spec = importlib.util.spec_from_file_location("intraday_reference", _REF)
+_reference = sys.modules.setdefault("intraday_reference", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(_reference)
+PythonProcessor = _reference.PythonProcessor
 
 
 @njit(cache=True)

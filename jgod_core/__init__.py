@@ -15,26 +15,26 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "Pipeline": "jgod_core.assembly",
-    "Step": "jgod_core.assembly",
+    "Pipeline": "jgod_core.pipeline.assembly",
+    "Step": "jgod_core.pipeline.assembly",
     **{
-        name: "jgod_core.components"
+        name: "jgod_core.plugin.components"
         for name in (
             "Backtester", "Broker", "Component", "ComponentKind", "DataKind", "DataSource", "Engine", "Factor",
             "Feed", "NoParams", "Params", "Phase", "RiskRule", "Router",
         )
     },
-    "SecretRef": "jgod_core.config",
-    "resolve_secret": "jgod_core.config",
+    "SecretRef": "jgod_core.config.models",
+    "resolve_secret": "jgod_core.config.models",
     **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError")},
-    "hookimpl": "jgod_core.hookspecs",
-    "RunResult": "jgod_core.runner",
-    "run_pipeline": "jgod_core.runner",
-    "FactorResult": "jgod_core.panel",
-    "Panel": "jgod_core.panel",
-    **{name: "jgod_core.plugin_manager" for name in ("Kernel", "PluginPolicy", "load_kernel")},
+    "hookimpl": "jgod_core.plugin.spec",
+    "RunResult": "jgod_core.pipeline.runner",
+    "run_pipeline": "jgod_core.pipeline.runner",
+    "FactorResult": "jgod_core.pipeline.panel",
+    "Panel": "jgod_core.pipeline.panel",
+    **{name: "jgod_core.plugin.manager" for name in ("Kernel", "PluginPolicy", "load_kernel")},
     **{
-        name: "jgod_core.validate"
+        name: "jgod_core.config.validate"
         for name in ("load_pipeline", "load_pipeline_text", "validate_file", "validate_text")
     },
 }
@@ -45,7 +45,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        if importlib.util.find_spec(f"jgod_core.{name}") is not None:  # `jgod_core.panel` without importing it
+        if importlib.util.find_spec(f"jgod_core.{name}") is not None:  # `jgod_core.pipeline.panel` without importing it
             return importlib.import_module(f"jgod_core.{name}")
         raise AttributeError(f"module 'jgod_core' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -58,15 +58,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
-    from jgod_core.assembly import Pipeline, Step
-    from jgod_core.components import (
+    from jgod_core.pipeline.assembly import Pipeline, Step
+    from jgod_core.plugin.components import (
         Backtester, Broker, Component, ComponentKind, DataKind, DataSource, Engine, Factor, Feed, NoParams, Params,
         Phase, RiskRule, Router,
     )
-    from jgod_core.config import SecretRef, resolve_secret
+    from jgod_core.config.models import SecretRef, resolve_secret
     from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError
-    from jgod_core.hookspecs import hookimpl
-    from jgod_core.panel import FactorResult, Panel
-    from jgod_core.plugin_manager import Kernel, PluginPolicy, load_kernel
-    from jgod_core.runner import RunResult, run_pipeline
-    from jgod_core.validate import load_pipeline, load_pipeline_text, validate_file, validate_text
+    from jgod_core.plugin.spec import hookimpl
+    from jgod_core.pipeline.panel import FactorResult, Panel
+    from jgod_core.plugin.manager import Kernel, PluginPolicy, load_kernel
+    from jgod_core.pipeline.runner import RunResult, run_pipeline
+    from jgod_core.config.validate import load_pipeline, load_pipeline_text, validate_file, validate_text

@@ -1,6 +1,6 @@
 """Point-in-time panels from the store: ``load_panel(store, symbols, start, end, lookback_days, as_of)``.
 
-What it builds (see :mod:`jgod_core.panel` for the conventions):
+What it builds (see :mod:`jgod_core.pipeline.panel` for the conventions):
 
 - the date grid: trading days on which the store holds bars of the requested symbols that were
   public at ``as_of``, from ``lookback_days`` such days before ``start`` through ``end``; days of
@@ -14,7 +14,7 @@ What it builds (see :mod:`jgod_core.panel` for the conventions):
   D only; observations older than ``US_STALENESS_DAYS`` are not carried forward;
 - ``monthly_revenue`` (NT$): the latest monthly operating revenue published by the end of T.
   Companies file month M's revenue by the 10th of M+1 (MOPS rule), so a revenue month is stamped
-  23:59:59 Taipei on the 10th of the next month (:func:`jgod_core.data.timing.revenue_stamp`):
+  23:59:59 Taipei on the 10th of the next month (:func:`jgod_plugins.tw_market.timing.revenue_stamp`):
   it is visible from that date on, never earlier — conservative, since many file before the
   deadline. A value is carried until the next one is published, for at most
   ``REVENUE_STALENESS_DAYS``; NaN for symbols without stored revenue (the sample has 2330 only);
@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from jgod_core.calendar import trading_days
-from jgod_core.data import timing
+from jgod_plugins.tw_market.calendar import trading_days
+from jgod_plugins.tw_market import timing
 from jgod_core.data.symbols import normalize_symbols
 from jgod_core.errors import MissingDataError
-from jgod_core.panel import Panel
+from jgod_core.pipeline.panel import Panel
 from jgod_core.storage import models
 
 PRICE_FIELDS = ("open", "high", "low", "close")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from jgod_core.calendar import trading_days
+from jgod_plugins.tw_market.calendar import trading_days
 from jgod_core.storage import models
 
 TAIWAN_INSTRUMENTS = frozenset({"taiex", "tx", "cdf"})

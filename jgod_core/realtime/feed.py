@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable, Iterable, Protocol, Sequence
 
 from pydantic import Field
 
-from jgod_core.components import Params
+from jgod_core.plugin.components import Params
 from jgod_core.realtime.events import MarketEvent
 
 log = logging.getLogger("jgod.realtime.feed")

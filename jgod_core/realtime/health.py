@@ -18,7 +18,7 @@ from typing import Callable
 
 from pydantic import Field
 
-from jgod_core.components import Params
+from jgod_core.plugin.components import Params
 
 log = logging.getLogger("jgod.realtime.health")
 

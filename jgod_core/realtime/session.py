@@ -1,7 +1,7 @@
 """The intraday loop: feeds → processor → intraday factors → signal → risk gate → broker.
 
 :class:`IntradaySession` is built from a pipeline's intraday phase (feed, factor and
-``intraday_signal`` steps), its risk rules (judged by :class:`jgod_core.risk_engine.RiskEngine`,
+``intraday_signal`` steps), its risk rules (judged by :class:`jgod_core.risk.engine.RiskEngine`,
 the one gate) and its broker. :meth:`IntradaySession.replay` plays recorded feeds for one date
 on the exchange clock and is deterministic: decisions are taken on exchange time only, never
 on wall time, so the same recording and pipeline give a byte-identical order list.
@@ -32,9 +32,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from jgod_core.components import ComponentKind, Phase
+from jgod_core.plugin.components import ComponentKind, Phase
 from jgod_core.errors import JGodError
-from jgod_core.instruments import asset_class_of, futures_contract
+from jgod_plugins.tw_market.instruments import asset_class_of, futures_contract
 from jgod_core.realtime.clock import LoopClock
 from jgod_core.realtime.events import EventBatch
 from jgod_core.realtime.factors import IntradayFactor, IntradayView
@@ -42,7 +42,7 @@ from jgod_core.realtime.feed import SequenceGuard
 from jgod_core.realtime.health import HealthMonitor
 from jgod_core.realtime.layout import BAR, F_EXEC_COMPONENTS, TRADE
 from jgod_core.realtime.metrics import RealtimeMetrics
-from jgod_core.realtime.processor import IntradayProcessor, ProcessorParams
+from jgod_plugins.intraday.processor import IntradayProcessor, ProcessorParams
 
 log = logging.getLogger("jgod.realtime.session")
 TAIPEI = "Asia/Taipei"
@@ -114,8 +114,8 @@ class IntradaySession:
         return ProcessorParams(**values)
 
     def _risk_engine(self, clock):
-        from jgod_core.orders import TradingState
-        from jgod_core.risk_engine import MemoryStateStore, RiskEngine
+        from jgod_core.execution.orders import TradingState
+        from jgod_core.risk.engine import MemoryStateStore, RiskEngine
 
         on_loss = TradingState(self.pipeline.config.risk.on_daily_loss_limit.upper())
         hook = self.pipeline.kernel.hook.jgod_pretrade_check
@@ -180,7 +180,7 @@ class IntradaySession:
                  health: HealthMonitor | None = None):
         """The risk context of one decision; the health monitor's block list and each symbol's latest
         event time (Taipei, like ``t``) go in for the ``stale_data`` rule."""
-        from jgod_core.risk_engine import RiskContext
+        from jgod_core.risk.engine import RiskContext
 
         last_data = {}
         if health is not None:
@@ -206,7 +206,7 @@ class IntradaySession:
                 "outcome": "", "reason": ""}
 
     def _make_order(self, row: dict):
-        from jgod_core.orders import Order, Side
+        from jgod_core.execution.orders import Order, Side
 
         return Order(row["client_order_id"], row["symbol"], Side(row["side"]), int(row["quantity"]),
                      Decimal(row["limit_price"]), Decimal(row["reference_price"]),
@@ -234,7 +234,7 @@ class IntradaySession:
             self.broker.clock_ns = t_ns
 
     def _submit(self, risk, context, row, positions, fills, t) -> None:
-        from jgod_core.orders import ChildOrder
+        from jgod_core.execution.orders import ChildOrder
 
         order = self._make_order(row)
         decision = risk.check(order, context)
@@ -257,7 +257,7 @@ class IntradaySession:
         self._record_fills(self.broker.submit(child_decision.approved), positions, fills, t)
 
     def _record_fills(self, result, positions, fills, t) -> None:
-        from jgod_core.orders import Fill
+        from jgod_core.execution.orders import Fill
 
         items = result if isinstance(result, (list, tuple)) else [result]
         for f in items:
@@ -273,7 +273,7 @@ class IntradaySession:
         """Between updates: :meth:`RiskEngine.monitor` asks the circuit breaker (and any rule with
         ``evaluate``); a trip halts the gate, cancels every working order at the broker and flattens
         when the pipeline says so (the flatten fills are booked like any other)."""
-        from jgod_core.orders import Order, Side
+        from jgod_core.execution.orders import Order, Side
 
         def flatten_order(symbol: str, position: int) -> Order:
             px = float(prices[symbols.index(symbol)])

@@ -155,7 +155,7 @@ class Store:
     def record_load(self, conn: Connection, source: str, dataset: str, rows: int, started_at: dt.datetime,
                     symbols: Sequence[str] | None = None, status: str = "ok", message: str | None = None) -> None:
         """Append one entry to the load log (inside the load's transaction)."""
-        from jgod_core.data.timing import utc_now
+        from jgod_plugins.tw_market.timing import utc_now
 
         conn.execute(
             LoadRecord.__table__.insert(),
@@ -273,7 +273,7 @@ def _window(query, date_col, available_col, start, end, as_of):
     if end is not None:
         query = query.where(date_col <= end)
     if as_of is not None:
-        from jgod_core.data.timing import to_utc_naive
+        from jgod_plugins.tw_market.timing import to_utc_naive
 
         query = query.where(available_col <= to_utc_naive(as_of))
     return query

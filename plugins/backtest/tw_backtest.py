@@ -7,7 +7,7 @@ Inputs (all from the panel, raw TWD): ``open``/``close`` (the fill price and the
 ``halted``, optional ``adj_factor`` (only to move the price-limit reference across ex-dates),
 the ``security_type`` attribute (ETF tax and tick ladder; codes starting ``00`` count as ETFs).
 
-Rules (SPEC §9, constants and ladder from :mod:`jgod_core.market_rules`):
+Rules (SPEC §9, constants and ladder from :mod:`jgod_plugins.tw_market.rules`):
 
 - a decision at the close of ``t`` is sized with information of ``t`` (equity and close of
   ``t``) and becomes an order at ``t + execution_lag_days`` (≥ 1, never ``t``); the order stands
@@ -38,10 +38,10 @@ import pandas as pd
 from numba import njit
 from pydantic import Field
 
-from jgod_core import market_rules
-from jgod_core.components import Backtester, DataKind, Params
-from jgod_core.panel import Panel
-from jgod_core.settlement import settle_due, unsettled_after
+from jgod_plugins.tw_market import rules as market_rules
+from jgod_core.plugin.components import Backtester, DataKind, Params
+from jgod_core.pipeline.panel import Panel
+from jgod_plugins.tw_market.settlement import settle_due, unsettled_after
 
 
 LADDER = (market_rules.STOCK_LADDER_BOUNDS, market_rules.STOCK_LADDER_TICKS,

@@ -1,4 +1,4 @@
-"""Built-in data components.
+"""Built-in data components: the embedded real sample (vendor sources live in ``adapters/``).
 
 Each component lives in its own module; this module registers them with the kernel.
 """
@@ -8,13 +8,7 @@ from jgod_core import hookimpl
 
 @hookimpl
 def jgod_register_data_sources(register):
-    """Register the sample, FinMind, Polygon and Shioaji data sources."""
-    from jgod_plugins.data.finmind import FinMindSource
-    from jgod_plugins.data.polygon import PolygonSource
+    """Register the sample data source."""
     from jgod_plugins.data.sample import SampleDataSource
-    from jgod_plugins.data.shioaji import ShioajiSource
 
     register(SampleDataSource)
-    register(FinMindSource)
-    register(PolygonSource)
-    register(ShioajiSource)

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from jgod_core.components import DataKind, DataSource, Phase
+from jgod_core.plugin.components import DataKind, DataSource, Phase
 from jgod_core.storage import models
 from jgod_plugins.data.http import ConnectorParams, JsonClient
 

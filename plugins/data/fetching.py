@@ -17,8 +17,8 @@ import pandas as pd
 from rich.progress import Progress
 from sqlalchemy import func, select
 
-from jgod_core.components import ComponentKind
-from jgod_core.data import timing
+from jgod_core.plugin.components import ComponentKind
+from jgod_plugins.tw_market import timing
 from jgod_core.errors import JGodError
 from jgod_core.storage import models
 from jgod_plugins.data.connector import Connector
@@ -37,7 +37,7 @@ class FetchLine:
 
 def connector_class(source: str) -> type[Connector]:
     """The registered data source called ``source`` (must be a provider connector)."""
-    from jgod_core.plugin_manager import load_kernel
+    from jgod_core.plugin.manager import load_kernel
 
     registry = load_kernel().registry
     entry = registry.get(ComponentKind.DATA_SOURCE, source)

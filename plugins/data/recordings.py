@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jgod_core.data.timing import taifex_trade_dates
+from jgod_plugins.tw_market.timing import taifex_trade_dates
 from jgod_core.errors import JGodError
 
 INTRADAY = "intraday"

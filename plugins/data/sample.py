@@ -6,7 +6,7 @@ near-month daily bars (both sessions; TX final-settlement days get the official 
 settlement price), VIX, S&P 500, Nasdaq-100, ES and NQ futures, USD/TWD, TSMC monthly revenue
 and TX one-minute bars into the database; the TAIFEX TX tick excerpt and the Binance BTCUSDT
 5-level book, trades and best bid/offer recording into the Parquet intraday store. Every row is stamped with its publication time
-(:mod:`jgod_core.data.timing`). The whole load is one transaction and is idempotent.
+(:mod:`jgod_plugins.tw_market.timing`). The whole load is one transaction and is idempotent.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from jgod_core.components import DataKind, DataSource, Params, Phase
-from jgod_core.data import timing
+from jgod_core.plugin.components import DataKind, DataSource, Params, Phase
+from jgod_plugins.tw_market import timing
 from jgod_core.errors import JGodError
 from jgod_core.storage import models
 

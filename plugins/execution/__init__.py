@@ -1,7 +1,7 @@
 """Built-in execution components: routers and brokers, one module each, registered here.
 
 Routers: ``slicer`` (≤ 50 lots, remainder first), ``twap``, ``vwap``, ``pov``, ``iceberg``,
-``almgren_chriss``. Brokers: ``paper`` (recorded books, else daily bars) and ``shioaji`` (Sinopac).
+``almgren_chriss``. Broker: ``paper`` (recorded books, else daily bars); vendor brokers live in ``adapters/``.
 """
 
 from jgod_core import hookimpl
@@ -9,13 +9,12 @@ from jgod_plugins.execution.almgren_chriss import AlmgrenChrissRouter
 from jgod_plugins.execution.iceberg import IcebergRouter
 from jgod_plugins.execution.paper import PaperBroker
 from jgod_plugins.execution.pov import PovRouter
-from jgod_plugins.execution.shioaji_broker import ShioajiBroker
 from jgod_plugins.execution.slicer import SlicerRouter
 from jgod_plugins.execution.twap import TwapRouter
 from jgod_plugins.execution.vwap import VwapRouter
 
 ROUTERS = (SlicerRouter, TwapRouter, VwapRouter, PovRouter, IcebergRouter, AlmgrenChrissRouter)
-BROKERS = (PaperBroker, ShioajiBroker)
+BROKERS = (PaperBroker,)
 
 
 @hookimpl

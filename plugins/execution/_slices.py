@@ -7,8 +7,8 @@ from typing import Sequence
 
 import numpy as np
 
-from jgod_core.market_rules import BOARD_LOT_SHARES
-from jgod_core.orders import ChildOrder, Order
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
+from jgod_core.execution.orders import ChildOrder, Order
 
 SESSION_MINUTES = 270.0  # 09:00–13:30
 

@@ -30,7 +30,7 @@ at limit L (a sell mirrors it):
 
 Costs per fill: ``futures_fee_per_contract`` × contracts (the broker's fee, a param) and the
 futures transaction tax, 0.002 % of price × multiplier × contracts on both buys and sells,
-rounded to the NT$ (:func:`jgod_core.market_rules.futures_tax`). Fills carry the contract
+rounded to the NT$ (:func:`jgod_plugins.tw_market.rules.futures_tax`). Fills carry the contract
 multiplier (NT$200 per TX point), so their notional and cash flow are NT$.
 """
 
@@ -45,10 +45,10 @@ import pandas as pd
 from pydantic import Field
 
 from jgod_core import Broker, Params
-from jgod_core.market_impact import BOOK_MODEL, DAILY_BAR_MODEL, Book5
-from jgod_core.market_rules import (BOARD_LOT_SHARES, commission, futures_tax, limit_down, limit_up, round_to_tick,
+from jgod_plugins.tw_market.impact import BOOK_MODEL, DAILY_BAR_MODEL, Book5
+from jgod_plugins.tw_market.rules import (BOARD_LOT_SHARES, commission, futures_tax, limit_down, limit_up, round_to_tick,
                                     sell_tax, tick_size)
-from jgod_core.orders import ChildOrder, Fill, OrderStatus, Side, to_price
+from jgod_core.execution.orders import ChildOrder, Fill, OrderStatus, Side, to_price
 
 
 RECORDED_BARS = "recorded_bars"  # fill basis: the contract's recorded 1-minute bars

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from jgod_core import Params, Router
-from jgod_core.orders import ChildOrder
+from jgod_core.execution.orders import ChildOrder
 
 from jgod_plugins.execution._slices import (cap_slices, effective_max_lots, even_windows, make_children,
                                             split_even)

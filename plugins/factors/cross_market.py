@@ -6,9 +6,9 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import rolling_beta, rolling_mean, rolling_zscore
-from jgod_core.panel import FactorResult, Panel
-from jgod_plugins.factors._common import (
+from jgod_plugins.sdk.numerics import rolling_beta, rolling_mean, rolling_zscore
+from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_plugins.sdk.factors import (
     MarketMappedParams,
     ResultBuilder,
     beta_exposure,

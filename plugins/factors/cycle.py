@@ -7,7 +7,7 @@ from numba import njit
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import (
+from jgod_plugins.sdk.numerics import (
     MOMENTS_START,
     VWAP_START,
     moments_pop,
@@ -20,8 +20,8 @@ from jgod_core.numerics import (
     vwap_value,
     zscore_of,
 )
-from jgod_core.panel import FactorResult, Panel
-from jgod_plugins.factors._common import (
+from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_plugins.sdk.factors import (
     MarketMappedParams,
     ResultBuilder,
     beta_zscore,
@@ -110,7 +110,7 @@ def _lac_kernel(tp, volume, close, lac_window, lac_count, z_window, z_count, lac
     n, t = close.shape
     lac_warmup = lac_window - 1
     z_warmup = lac_window + z_window - 2
-    for a in range(0, n, 2):  # symbols a and b in lock-step (see jgod_core.numerics)
+    for a in range(0, n, 2):  # symbols a and b in lock-step (see jgod_plugins.sdk.numerics)
         b = pair_row(a, n)
         cost_a, cost_b = VWAP_START, VWAP_START
         moments_a, moments_b = MOMENTS_START, MOMENTS_START

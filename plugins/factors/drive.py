@@ -7,9 +7,9 @@ from numba import njit
 from pydantic import Field, field_validator
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import SUM_START, clip_sigma, cross_sectional_moments, sum_pop, sum_push, sum_value
-from jgod_core.panel import FactorResult, Panel
-from jgod_plugins.factors._common import (
+from jgod_plugins.sdk.numerics import SUM_START, clip_sigma, cross_sectional_moments, sum_pop, sum_push, sum_value
+from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_plugins.sdk.factors import (
     FactorParams,
     ResultBuilder,
     factor_inputs,

@@ -11,9 +11,9 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import SUM_START, VWAP_START, sum_pop, sum_push, sum_value, vwap_pop, vwap_push, vwap_value
-from jgod_core.panel import FactorResult, Panel
-from jgod_plugins.factors._common import (
+from jgod_plugins.sdk.numerics import SUM_START, VWAP_START, sum_pop, sum_push, sum_value, vwap_pop, vwap_push, vwap_value
+from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_plugins.sdk.factors import (
     FactorParams,
     ResultBuilder,
     factor_inputs,

@@ -7,9 +7,9 @@ from numba import njit
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
-from jgod_core.numerics import group_mean, rolling_mean, rolling_zscore
-from jgod_core.panel import FactorResult, Panel
-from jgod_plugins.factors._common import (
+from jgod_plugins.sdk.numerics import group_mean, rolling_mean, rolling_zscore
+from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_plugins.sdk.factors import (
     MarketMappedParams,
     ResultBuilder,
     beta_exposure,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jgod_core.market_rules import BOARD_LOT_SHARES
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 
 
 def floor_lots(shares: float) -> int:

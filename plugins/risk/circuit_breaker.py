@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_core.orders import Action, Order, TradingState, Verdict
+from jgod_core.execution.orders import Action, Order, TradingState, Verdict
 
 
 class CircuitBreakerParams(Params):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_core.orders import Action, Order, Verdict
+from jgod_core.execution.orders import Action, Order, Verdict
 
 from jgod_plugins.risk._common import fmt_twd
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jgod_core import NoParams, RiskRule
-from jgod_core.orders import Order, Verdict
+from jgod_core.execution.orders import Order, Verdict
 
 
 class DuplicateOrderRule(RiskRule):

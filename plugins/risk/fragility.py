@@ -1,7 +1,7 @@
 """Fragility: cost per tick = Σ traded volume / Σ |price change in ticks|; thin names get smaller, finer orders.
 
 From daily bars the intraday path is the shortest one through open, high, low and close
-(:func:`jgod_core.market_impact.daily_path_ticks`), over ``window_days`` bars ending at the
+(:func:`jgod_plugins.tw_market.impact.daily_path_ticks`), over ``window_days`` bars ending at the
 decision date. Below ``threshold_shares_per_tick`` an exposure-increasing order's size is
 multiplied by ``penalty`` (whole lots) and its slices by ``slice_factor``.
 """
@@ -12,10 +12,10 @@ import numpy as np
 from pydantic import Field
 
 from jgod_core import DataKind, Params, RiskRule
-from jgod_core.market_impact import cost_per_tick, daily_path_ticks
-from jgod_core.market_rules import tick_size
-from jgod_core.orders import Order, Verdict
-from jgod_core.risk_engine import PARENT
+from jgod_plugins.tw_market.impact import cost_per_tick, daily_path_ticks
+from jgod_plugins.tw_market.rules import tick_size
+from jgod_core.execution.orders import Order, Verdict
+from jgod_core.risk.engine import PARENT
 
 from jgod_plugins.risk._common import floor_lots
 

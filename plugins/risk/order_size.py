@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_core.orders import Order, Verdict
-from jgod_core.risk_engine import CHILD
+from jgod_core.execution.orders import Order, Verdict
+from jgod_core.risk.engine import CHILD
 
 from jgod_plugins.risk._common import fmt_twd
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_core.instruments import floor_to_lots
-from jgod_core.orders import Order, Verdict
-from jgod_core.risk_engine import PARENT
+from jgod_plugins.tw_market.instruments import floor_to_lots
+from jgod_core.execution.orders import Order, Verdict
+from jgod_core.risk.engine import PARENT
 
 from jgod_plugins.risk._common import fmt_twd
 

@@ -1,10 +1,10 @@
 """Predicted slippage: the cost of walking the order past the touch, before it is sent.
 
 With a recorded 5-level book for the symbol, the order is walked through the opposite side
-(:func:`jgod_core.market_impact.walk_book`): slippage = side × (average price − touch) / touch.
+(:func:`jgod_plugins.tw_market.impact.walk_book`): slippage = side × (average price − touch) / touch.
 Without one, the documented daily-bar estimate is used: square-root impact
 ``impact_coef × σ_daily × sqrt(Q / ADV)`` over ``window_days`` trailing bars ending at the decision
-date (:func:`jgod_core.market_impact.daily_bar_slippage`), labelled ``daily_bar_estimate``.
+date (:func:`jgod_plugins.tw_market.impact.daily_bar_slippage`), labelled ``daily_bar_estimate``.
 
 Beyond ``max_slippage`` the order is sliced (``max_slice_shares``: the largest slice that stays
 within tolerance, whole lots) or, when not even one lot fits, rejected.
@@ -17,10 +17,10 @@ import math
 from pydantic import Field
 
 from jgod_core import DataKind, Params, RiskRule
-from jgod_core.market_impact import BOOK_MODEL, DAILY_BAR_MODEL, daily_bar_slippage, max_quantity_within, walk_book
-from jgod_core.market_rules import BOARD_LOT_SHARES
-from jgod_core.orders import Action, Order, Verdict
-from jgod_core.risk_engine import PARENT
+from jgod_plugins.tw_market.impact import BOOK_MODEL, DAILY_BAR_MODEL, daily_bar_slippage, max_quantity_within, walk_book
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
+from jgod_core.execution.orders import Action, Order, Verdict
+from jgod_core.risk.engine import PARENT
 
 from jgod_plugins.risk._common import floor_lots
 

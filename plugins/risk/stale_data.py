@@ -13,7 +13,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_core.orders import Order, Verdict
+from jgod_core.execution.orders import Order, Verdict
 
 
 class StaleDataParams(Params):

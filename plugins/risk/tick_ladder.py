@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from jgod_core import NoParams, RiskRule
-from jgod_core import instruments
-from jgod_core.orders import Order, Verdict
+from jgod_plugins.tw_market import instruments
+from jgod_core.execution.orders import Order, Verdict
 
 
 class TickLadderRule(RiskRule):
     """Denies a limit price that is not a multiple of the tick of its price band.
 
     Stocks and ETFs: the TWSE ladder version in force on the decision date (``context.now``;
-    :data:`jgod_core.market_rules.STOCK_LADDERS` / ``ETF_LADDERS``) — stock <10: 0.01, 10–50:
+    :data:`jgod_plugins.tw_market.rules.STOCK_LADDERS` / ``ETF_LADDERS``) — stock <10: 0.01, 10–50:
     0.05, 50–100: 0.1, 100–500: 0.5, 500–1000: 1, ≥1000: 5; ETF <50: 0.01, ≥50: 0.05. Futures:
     the contract's tick (TX, MTX: 1 index point). No data, no warm-up.
     """

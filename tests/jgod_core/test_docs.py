@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jgod_core import hookspecs
+from jgod_core.plugin import spec as hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from jgod_core.calendar import trading_days
+from jgod_plugins.tw_market.calendar import trading_days
 from jgod_core.data import load_panel
 
 

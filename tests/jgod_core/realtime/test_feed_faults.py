@@ -11,7 +11,7 @@ from jgod_core.realtime.events import MarketEvent
 from jgod_core.realtime.feed import BackoffParams, ConnectionState, FeedSession, SequenceGuard
 from jgod_core.realtime.health import HealthMonitor, HealthParams
 from jgod_core.realtime.layout import TRADE
-from jgod_core.realtime.processor import IntradayProcessor
+from jgod_plugins.intraday.processor import IntradayProcessor
 
 SEC = 1_000_000_000
 T0 = 1_780_000_000 * SEC

@@ -9,12 +9,12 @@ import httpx
 import pandas as pd
 import pytest
 
-from jgod_core.components import Phase
+from jgod_core.plugin.components import Phase
 from jgod_core.realtime.clock import LoopClock, VirtualTimeLoop
 from jgod_core.realtime.feed import ConnectionState
 from jgod_core.realtime.metrics import RealtimeMetrics
 from jgod_core.realtime.session import IntradaySession
-from jgod_core import scheduler as sched
+from jgod_core.scheduling import scheduler as sched
 from jgod_plugins.feeds.replay import ReplayFeed
 
 DAY = dt.date(2026, 5, 28)  # a recorded TX session
@@ -168,7 +168,7 @@ def test_a_frozen_feed_goes_stale_gets_no_order_and_recovers(pipeline_from_yaml,
 
 
 def test_intraday_phase_of_serve_runs_the_live_loop_and_fills_the_metrics_endpoint(tmp_path, virtual):
-    from jgod_core.validate import load_pipeline
+    from jgod_core.config.validate import load_pipeline
 
     pipeline = load_pipeline("pipelines/tw_intraday.yaml")
     metrics = RealtimeMetrics()
@@ -219,9 +219,9 @@ def _scripted_bars(closes, first_minute="09:01"):
 def test_a_scripted_losing_sequence_trips_the_5_minute_sharpe_breaker_halts_and_cancels_open_orders(pipeline_from_yaml):
     from decimal import Decimal
 
-    from jgod_core.instruments import AssetClass
-    from jgod_core.orders import ChildOrder, Order, OrderStatus, Side, TradingState
-    from jgod_core.risk_engine import RiskContext
+    from jgod_plugins.tw_market.instruments import AssetClass
+    from jgod_core.execution.orders import ChildOrder, Order, OrderStatus, Side, TradingState
+    from jgod_core.risk.engine import RiskContext
     from jgod_core.realtime.session import _Decider
 
     session = IntradaySession(pipeline_from_yaml(TX_ONLY))

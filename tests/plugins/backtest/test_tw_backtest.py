@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from jgod_core import market_rules
-from jgod_core.panel import Panel
+from jgod_plugins.tw_market import rules as market_rules
+from jgod_core.pipeline.panel import Panel
 from jgod_plugins.backtest.tw_backtest import TaiwanBacktest, TaiwanBacktestParams
 
 NAN = np.nan

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jgod_core.cli import _register_groups, app
-from jgod_core.data.timing import taifex_trade_dates
+from jgod_plugins.tw_market.timing import taifex_trade_dates
 from jgod_core.storage import models, open_store
 from jgod_plugins.data import recordings
 

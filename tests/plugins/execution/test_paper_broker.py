@@ -11,10 +11,10 @@ from importlib.resources import files
 import pandas as pd
 import pytest
 
-from jgod_core.market_rules import commission, limit_down, limit_up, sell_tax
-from jgod_core.instruments import AssetClass
-from jgod_core.orders import ChildOrder, Order, OrderStatus, Side
-from jgod_core.risk_engine import RiskContext, RiskEngine
+from jgod_plugins.tw_market.rules import commission, limit_down, limit_up, sell_tax
+from jgod_plugins.tw_market.instruments import AssetClass
+from jgod_core.execution.orders import ChildOrder, Order, OrderStatus, Side
+from jgod_core.risk.engine import RiskContext, RiskEngine
 from jgod_plugins.execution.paper import BookReplay, PaperBroker, PaperBrokerParams
 from jgod_plugins.execution.slicer import SlicerParams, SlicerRouter
 

@@ -7,9 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 from jgod_core import ComponentKind
-from jgod_core.panel import Panel
+from jgod_core.pipeline.panel import Panel
 from jgod_plugins.factors import FACTORS
-from jgod_plugins.factors._common import beta_zscore, factor_inputs, stock_beta_to_taiex, typical_price
+from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, stock_beta_to_taiex, typical_price
 from jgod_plugins.factors.cross_market import CrossMarketFactor
 from jgod_plugins.factors.cycle import CycleFactor
 from jgod_plugins.factors.drive import DriveFactor

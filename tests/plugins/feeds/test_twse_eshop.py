@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jgod_core.realtime.processor import IntradayProcessor
+from jgod_plugins.intraday.processor import IntradayProcessor
 from jgod_plugins.feeds.twse_eshop import (
     RecordFormatError,
     dsp_books,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from jgod_core.orders import Order, Side
-from jgod_core.risk_engine import CHILD, PARENT, RiskContext
+from jgod_core.execution.orders import Order, Side
+from jgod_core.risk.engine import CHILD, PARENT, RiskContext
 from jgod_plugins.risk.order_size import OrderSizeParams, OrderSizeRule
 from jgod_plugins.risk.submit_throttle import SubmitThrottleParams, SubmitThrottleRule
 
@@ -45,7 +45,7 @@ def test_submit_throttle_denies_the_excess_in_the_window_and_forgets_old_submits
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from jgod_core.market_rules import PRICE_LIMITS, limit_down, limit_up, price_limit  # noqa: E402
+from jgod_plugins.tw_market.rules import PRICE_LIMITS, limit_down, limit_up, price_limit  # noqa: E402
 from jgod_plugins.risk.price_band import PriceBandRule  # noqa: E402
 
 

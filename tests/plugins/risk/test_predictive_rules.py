@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jgod_core.market_impact import Book5, daily_bar_slippage, walk_book, walk_books
-from jgod_core.market_view import StaticMarketView
-from jgod_core.orders import Action, Order, Side, TradingState
-from jgod_core.risk_engine import RiskContext, RiskEngine
+from jgod_plugins.tw_market.impact import Book5, daily_bar_slippage, walk_book, walk_books
+from jgod_core.risk.market_view import StaticMarketView
+from jgod_core.execution.orders import Action, Order, Side, TradingState
+from jgod_core.risk.engine import RiskContext, RiskEngine
 from jgod_plugins.risk.circuit_breaker import CircuitBreakerRule
 from jgod_plugins.risk.fragility import FragilityRule
 from jgod_plugins.risk.macro_exposure import MacroExposureParams, MacroExposureRule, macro_score, macro_terms

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pandas as pd
 
-from jgod_core.instruments import AssetClass
-from jgod_core.orders import Order, Side
+from jgod_plugins.tw_market.instruments import AssetClass
+from jgod_core.execution.orders import Order, Side
 from jgod_core.realtime.health import HealthMonitor
 from jgod_core.realtime.session import IntradaySession
-from jgod_core.risk_engine import RiskContext, RiskEngine
+from jgod_core.risk.engine import RiskContext, RiskEngine
 from jgod_plugins.risk.stale_data import StaleDataParams, StaleDataRule
 
 NOW = dt.datetime(2026, 5, 28, 10, 0)

@@ -1,0 +1,2 @@
+"""The three phases on their schedule: APScheduler with a persistent job store, XTAI days.
+"""

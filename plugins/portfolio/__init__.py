@@ -1,0 +1,1 @@
+"""Combination of factor scores and portfolio construction (the combiner and portfolio kinds)."""
