@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "resolve_secret": "jgod_core.config.models",
     **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError")},
     "hookimpl": "jgod_core.plugin.spec",
+    "IntradaySignal": "jgod_core.realtime.signal",
     "RunResult": "jgod_core.pipeline.runner",
     "run_pipeline": "jgod_core.pipeline.runner",
     "FactorResult": "jgod_core.pipeline.panel",
@@ -66,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
     from jgod_core.config.models import SecretRef, resolve_secret
     from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError
     from jgod_core.plugin.spec import hookimpl
+    from jgod_core.realtime.signal import IntradaySignal
     from jgod_core.pipeline.panel import FactorResult, Panel
     from jgod_core.plugin.manager import Kernel, PluginPolicy, load_kernel
     from jgod_core.pipeline.runner import RunResult, run_pipeline
