@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+#: The plugin API major version (see :data:`jgod_core.plugin.manager.API_VERSION`). A plugin
+#: module may declare ``JGOD_API_VERSION = "1"``; a different major is a clear load error.
+API_VERSION = "1"
+
 _EXPORTS: dict[str, str] = {
     "Pipeline": "jgod_core.pipeline.assembly",
     "Step": "jgod_core.pipeline.assembly",
@@ -24,9 +28,17 @@ _EXPORTS: dict[str, str] = {
             "Feed", "NoParams", "Params", "Phase", "RiskRule", "Router",
         )
     },
+    **{
+        name: "jgod_core.execution.orders"
+        for name in ("AccountReport", "Action", "ChildOrder", "Fill", "Order", "OrderStatus", "Side", "TradingState",
+                     "Verdict")
+    },
+    **{name: "jgod_core.risk.engine" for name in ("ApprovedOrder", "CHILD", "PARENT", "RiskContext")},
+    "MarketView": "jgod_core.risk.market_view",
     "SecretRef": "jgod_core.config.models",
     "resolve_secret": "jgod_core.config.models",
-    **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError")},
+    **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError",
+                                                      "RegistryError")},
     "hookimpl": "jgod_core.plugin.spec",
     "IntradaySignal": "jgod_core.realtime.signal",
     "RunResult": "jgod_core.pipeline.runner",
@@ -40,7 +52,7 @@ _EXPORTS: dict[str, str] = {
     },
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "API_VERSION"])
 
 
 def __getattr__(name: str) -> Any:
@@ -65,7 +77,12 @@ if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
         Phase, RiskRule, Router,
     )
     from jgod_core.config.models import SecretRef, resolve_secret
-    from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError
+    from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError, RegistryError
+    from jgod_core.execution.orders import (
+        AccountReport, Action, ChildOrder, Fill, Order, OrderStatus, Side, TradingState, Verdict,
+    )
+    from jgod_core.risk.engine import CHILD, PARENT, ApprovedOrder, RiskContext
+    from jgod_core.risk.market_view import MarketView
     from jgod_core.plugin.spec import hookimpl
     from jgod_core.realtime.signal import IntradaySignal
     from jgod_core.pipeline.panel import FactorResult, Panel

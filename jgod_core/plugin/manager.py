@@ -24,23 +24,19 @@ from typing import Iterable, Mapping
 import pluggy
 
 from jgod_core.plugin import spec as hookspecs
-from jgod_core.plugin.components import ComponentKind
-from jgod_core.errors import PluginLoadError
+from jgod_core.errors import PluginLoadError, RegistryError
 from jgod_core.plugin.registry import ComponentRegistry
 
 ENTRY_POINT_GROUP = "jgod"
 BUILTIN_DISTRIBUTION = "jgod"
 
-REGISTRATION_HOOKS: dict[str, ComponentKind] = {
-    "jgod_register_factors": ComponentKind.FACTOR,
-    "jgod_register_engines": ComponentKind.ENGINE,
-    "jgod_register_risk_rules": ComponentKind.RISK_RULE,
-    "jgod_register_routers": ComponentKind.ROUTER,
-    "jgod_register_brokers": ComponentKind.BROKER,
-    "jgod_register_data_sources": ComponentKind.DATA_SOURCE,
-    "jgod_register_backtesters": ComponentKind.BACKTESTER,
-    "jgod_register_feeds": ComponentKind.FEED,
-}
+REGISTRATION_HOOK = "jgod_register_components"
+
+#: The plugin API this kernel offers (``jgod_core.API_VERSION``). A plugin module may declare
+#: ``JGOD_API_VERSION = "1"`` (the major version it was written against); a different major is a
+#: load error. Bumped only when a change would break a published plugin (a renamed hook, a changed
+#: base-class contract).
+from jgod_core import API_VERSION  # noqa: E402 - one definition, re-exported here for the loader
 
 
 def _split_env(value: str | None) -> frozenset[str]:
@@ -169,6 +165,12 @@ def _check_pending(pm: pluggy.PluginManager, dists: Mapping[str, tuple[str, str]
 
 
 def _register(pm: pluggy.PluginManager, obj: object, name: str, dists: Mapping[str, tuple[str, str]]) -> None:
+    wanted = getattr(obj, "JGOD_API_VERSION", None)
+    if wanted is not None and str(wanted).split(".")[0] != API_VERSION:
+        raise PluginLoadError(
+            f"{_origin(name, dists)} needs J-GOD plugin API {wanted}, but this kernel offers API {API_VERSION}: "
+            f"install a release of the plugin written for API {API_VERSION}"
+        )
     try:
         pm.register(obj, name=name)
     except (pluggy.PluginValidationError, ValueError) as exc:  # bad hook arguments; registered twice
@@ -232,16 +234,17 @@ def load_kernel(
         dist, version = dists.get(name, ("local", ""))
         hooks = tuple(sorted(c.name for c in pm.get_hookcallers(plugin) or []))
         infos.append(PluginInfo(name, dist, version, hooks))
-        for hook_name, kind in REGISTRATION_HOOKS.items():
-            for impl in getattr(pm.hook, hook_name).get_hookimpls():
-                if impl.plugin is plugin:
-                    try:
-                        impl.function(register=registry.registrar(kind, name, dist, version))
-                    except PluginLoadError:
-                        raise
-                    except Exception as exc:  # noqa: BLE001
-                        raise PluginLoadError(
-                            f"{_origin(name, dists)} failed in {hook_name}: {type(exc).__name__}: {exc}"
-                        ) from exc
+        for impl in getattr(pm.hook, REGISTRATION_HOOK).get_hookimpls():
+            if impl.plugin is plugin:
+                try:
+                    impl.function(register=registry.registrar(name, dist, version))
+                except PluginLoadError:
+                    raise
+                except RegistryError as exc:
+                    raise PluginLoadError(str(exc)) from exc
+                except Exception as exc:  # noqa: BLE001
+                    raise PluginLoadError(
+                        f"{_origin(name, dists)} failed in {REGISTRATION_HOOK}: {type(exc).__name__}: {exc}"
+                    ) from exc
     infos.sort(key=lambda i: (i.distribution != BUILTIN_DISTRIBUTION, i.name))
     return Kernel(pm=pm, registry=registry, plugins=infos, skipped=skipped)

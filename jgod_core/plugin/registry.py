@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -42,12 +43,15 @@ class ComponentRegistry:
     _entries: dict[tuple[ComponentKind, str], ComponentEntry] = field(default_factory=dict)
 
     def registrar(
-        self, kind: ComponentKind, plugin: str, distribution: str, distribution_version: str
+        self, plugin: str, distribution: str, distribution_version: str
     ) -> Callable[[type[Component]], None]:
-        """Return the ``register`` callable handed to one plugin's registration hook."""
+        """Return the ``register`` callable handed to one plugin's ``jgod_register_components``.
+
+        ``register(cls)`` files ``cls`` under the kind of the base class it subclasses
+        (:class:`jgod_core.Factor` → factor, :class:`jgod_core.Broker` → broker, ...)."""
 
         def register(cls: type[Component]) -> None:
-            self.add(kind, cls, plugin, distribution, distribution_version)
+            self.add(kind_of(cls, plugin, distribution), cls, plugin, distribution, distribution_version)
 
         return register
 
@@ -67,6 +71,13 @@ class ComponentRegistry:
             raise RegistryError(
                 f"plugin {plugin!r} registered {cls!r} as a {kind.value}, "
                 f"but it does not subclass jgod_core.{base.__name__}"
+            )
+        missing = cls.contract_problems()
+        if missing:
+            raise RegistryError(
+                f"{where_defined(cls)}: error: {_origin(plugin, distribution, distribution_version)} registered "
+                f"{cls.__name__} as a {kind.value}, but it breaks the jgod_core.{base.__name__} contract: "
+                + "; ".join(missing)
             )
         name = getattr(cls, "name", None)
         if not isinstance(name, str) or not _NAME_RE.match(name):
@@ -107,3 +118,28 @@ class ComponentRegistry:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _origin(plugin: str, distribution: str, version: str) -> str:
+    return f"plugin {plugin!r} (distribution {distribution or 'local'!r}{' ' + version if version else ''})"
+
+
+def where_defined(cls: type) -> str:
+    """``file:line`` of a class's definition (``<unknown>`` when it has no source file)."""
+    try:
+        return f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}"
+    except (OSError, TypeError):
+        return f"<{cls.__module__}>"
+
+
+def kind_of(cls: object, plugin: str, distribution: str = "") -> ComponentKind:
+    """The component kind of a registered class: that of the kernel base class it subclasses."""
+    if isinstance(cls, type):
+        for kind, base in BASE_CLASS_BY_KIND.items():
+            if issubclass(cls, base):
+                return kind
+    bases = ", ".join(f"jgod_core.{b.__name__}" for b in BASE_CLASS_BY_KIND.values())
+    raise RegistryError(
+        f"{_origin(plugin, distribution, '')} registered {cls!r}, which subclasses no component base class "
+        f"(one of {bases})"
+    )

@@ -1,4 +1,4 @@
-"""Hook specifications of J-GOD: one registration hook per component kind, plus lifecycle hooks.
+"""Hook specifications of J-GOD: one registration hook for every component kind, plus lifecycle hooks.
 
 Hooks are for registration and lifecycle, and for decision chains; never for the per-bar or
 per-tick hot path (the pipeline calls components directly on arrays).
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
-    from jgod_core.plugin.components import Backtester, Broker, DataSource, Engine, Factor, Feed, RiskRule, Router
+    from jgod_core.plugin.components import Component
 
 PROJECT_NAME = "jgod"
 
@@ -20,67 +20,16 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def jgod_register_factors(register: Callable[[type[Factor]], None]) -> None:
-    """Register factor components.
+def jgod_register_components(register: Callable[[type[Component]], None]) -> None:
+    """Register the plugin's components: call ``register(cls)`` once per class.
 
-    Called once when the plugin manager is built. Call ``register(FactorClass)`` for each
-    factor the plugin contributes; the class must subclass :class:`jgod_core.Factor`.
-    """
-
-
-@hookspec
-def jgod_register_engines(register: Callable[[type[Engine]], None]) -> None:
-    """Register engine components (subclasses of :class:`jgod_core.Engine`).
-
-    Called once when the plugin manager is built.
-    """
-
-
-@hookspec
-def jgod_register_risk_rules(register: Callable[[type[RiskRule]], None]) -> None:
-    """Register pre-trade risk rules (subclasses of :class:`jgod_core.RiskRule`).
-
-    Called once when the plugin manager is built.
-    """
-
-
-@hookspec
-def jgod_register_routers(register: Callable[[type[Router]], None]) -> None:
-    """Register execution routers (subclasses of :class:`jgod_core.Router`).
-
-    Called once when the plugin manager is built.
-    """
-
-
-@hookspec
-def jgod_register_brokers(register: Callable[[type[Broker]], None]) -> None:
-    """Register brokers (subclasses of :class:`jgod_core.Broker`).
-
-    Called once when the plugin manager is built.
-    """
-
-
-@hookspec
-def jgod_register_data_sources(register: Callable[[type[DataSource]], None]) -> None:
-    """Register data sources (subclasses of :class:`jgod_core.DataSource`).
-
-    Called once when the plugin manager is built.
-    """
-
-
-@hookspec
-def jgod_register_backtesters(register: Callable[[type[Backtester]], None]) -> None:
-    """Register backtesters (subclasses of :class:`jgod_core.Backtester`).
-
-    Called once when the plugin manager is built.
-    """
-
-
-@hookspec
-def jgod_register_feeds(register: Callable[[type[Feed]], None]) -> None:
-    """Register realtime feeds (subclasses of :class:`jgod_core.Feed`).
-
-    Called once when the plugin manager is built.
+    Called once when the plugin manager is built. The kind comes from the kernel base class
+    ``cls`` subclasses (:class:`jgod_core.Factor`, :class:`jgod_core.Engine`,
+    :class:`jgod_core.RiskRule`, :class:`jgod_core.Router`, :class:`jgod_core.Broker`,
+    :class:`jgod_core.DataSource`, :class:`jgod_core.Backtester`, :class:`jgod_core.Feed`, ...), so
+    adding a component kind adds a base class and no hook. A class that breaks its kind's
+    contract (an abstract method left unimplemented, no ``name``, no ``Params``) is a load error
+    located at the class and naming the plugin's distribution.
     """
 
 
@@ -90,6 +39,56 @@ def jgod_pipeline_assembled(pipeline: Any) -> None:
 
     ``pipeline`` is the :class:`jgod_core.pipeline.assembly.Pipeline`. Use it for logging or checks;
     raise :class:`jgod_core.errors.JGodError` to refuse the pipeline.
+    """
+
+
+@hookspec
+def jgod_run_started(pipeline: Any, run: Any) -> None:
+    """Called when ``jgod run`` (or ``run_pipeline``) starts, before any data is read.
+
+    ``pipeline`` is the assembled :class:`jgod_core.pipeline.assembly.Pipeline`; ``run`` the
+    :class:`jgod_core.pipeline.outputs.RunInfo` (output directory, start time, a ``notes`` dict
+    the plugin may keep things in until ``jgod_run_finished``).
+    """
+
+
+@hookspec
+def jgod_run_finished(pipeline: Any, run: Any, result: Any) -> None:
+    """Called after a run succeeded and its outputs were written (when it has an output directory).
+
+    ``result`` is the :class:`jgod_core.pipeline.runner.RunResult` (summary and report included).
+    Not called for a run that failed.
+    """
+
+
+@hookspec
+def jgod_run_metrics(result: Any) -> dict[str, Any] | None:
+    """Named metrics of a finished run, merged into ``summary.json`` (and ``result.summary``).
+
+    Called once per run, after the backtest, with the :class:`jgod_core.pipeline.runner.RunResult`
+    (``summary`` still empty). Return ``{name: JSON-able value}`` or None. A name another plugin
+    (or the kernel: ``pipeline``, ``data``, ``universe``, ``missing_components``, ``warnings``,
+    ``trades``, ``backtest``) also returns is an error naming both.
+    """
+
+
+@hookspec
+def jgod_report_sections(result: Any) -> list[Any] | None:
+    """Sections for a run's ``report.html``: a list of :class:`jgod_core.pipeline.outputs.ReportSection`.
+
+    Called once per report with the run's result: a :class:`jgod_core.pipeline.runner.RunResult`
+    for ``jgod run``, a :class:`jgod_core.execution.paper.PaperResult` for ``jgod paper``; return
+    None for a result you have nothing to say about. Sections appear in hook order
+    (``tryfirst`` implementations first).
+    """
+
+
+@hookspec(firstresult=True)
+def jgod_render_report(result: Any, sections: list[Any]) -> str | None:
+    """The whole ``report.html`` of a run: ``sections`` (every plugin's, in order) laid out as a page.
+
+    Return the HTML text, or None to leave it to another plugin (the kernel falls back to a
+    plain page). Stops at first non-None result.
     """
 
 

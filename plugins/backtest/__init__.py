@@ -8,6 +8,6 @@ from jgod_plugins.backtest.tw_backtest import TaiwanBacktest
 
 
 @hookimpl
-def jgod_register_backtesters(register):
+def jgod_register_components(register):
     """Register the Taiwan-rules daily backtester."""
     register(TaiwanBacktest)

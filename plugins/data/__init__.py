@@ -7,7 +7,7 @@ from jgod_core import hookimpl
 
 
 @hookimpl
-def jgod_register_data_sources(register):
+def jgod_register_components(register):
     """Register the sample data source."""
     from jgod_plugins.data.sample import SampleDataSource
 

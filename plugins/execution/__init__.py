@@ -18,12 +18,9 @@ BROKERS = (PaperBroker,)
 
 
 @hookimpl
-def jgod_register_routers(register):
+def jgod_register_components(register):
+    """Register the execution routers and the paper broker."""
     for router in ROUTERS:
         register(router)
-
-
-@hookimpl
-def jgod_register_brokers(register):
     for broker in BROKERS:
         register(broker)

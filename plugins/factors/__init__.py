@@ -14,6 +14,6 @@ FACTORS = (CycleFactor, StyleFactor, DriveFactor, MicrostructureFactor, CrossMar
 
 
 @hookimpl
-def jgod_register_factors(register):
+def jgod_register_components(register):
     for factor in FACTORS:
         register(factor)

@@ -7,7 +7,7 @@ from jgod_core import hookimpl
 
 
 @hookimpl
-def jgod_register_feeds(register):
+def jgod_register_components(register):
     """Register the replay feed."""
     from jgod_plugins.feeds.replay import ReplayFeed
 

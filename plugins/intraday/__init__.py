@@ -9,18 +9,13 @@ from jgod_core import hookimpl
 
 
 @hookimpl
-def jgod_register_factors(register):
-    """Register the intraday factors F_Stat and F_Exec."""
+def jgod_register_components(register):
+    """Register the intraday factors F_Stat and F_Exec and the intraday signal engine."""
     from jgod_plugins.intraday.f_exec_live import FExecLive
     from jgod_plugins.intraday.f_stat_live import FStatLive
 
     register(FStatLive)
     register(FExecLive)
-
-
-@hookimpl
-def jgod_register_engines(register):
-    """Register the intraday signal engine."""
     from jgod_plugins.intraday.signal import IntradaySignal
 
     register(IntradaySignal)

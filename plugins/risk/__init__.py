@@ -29,6 +29,6 @@ RISK_RULES = (
 
 
 @hookimpl
-def jgod_register_risk_rules(register):
+def jgod_register_components(register):
     for rule in RISK_RULES:
         register(rule)

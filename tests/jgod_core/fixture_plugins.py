@@ -117,6 +117,9 @@ class FxSource(DataSource):
     version = "1.0.0"
     Params = FxSourceParams
 
+    def load(self, store, progress=True):
+        raise NotImplementedError("fixture component: declared for schema and validation tests only")
+
 
 class FxSlippageParams(Params):
     max_slippage: float = Field(0.0005, gt=0.0, le=0.05, description="Largest predicted slippage (fraction).")
@@ -130,6 +133,9 @@ class FxSlippage(RiskRule):
     version = "1.0.0"
     Params = FxSlippageParams
 
+    def check(self, order, context):
+        raise NotImplementedError("fixture component: declared for schema and validation tests only")
+
 
 class FxSlicerParams(Params):
     max_slice_lots: int = Field(50, ge=1, le=500, description="Largest child order, board lots.")
@@ -141,6 +147,9 @@ class FxSlicer(Router):
     name = "fx_slicer"
     version = "1.0.0"
     Params = FxSlicerParams
+
+    def schedule(self, approved, market=None):
+        raise NotImplementedError("fixture component: declared for schema and validation tests only")
 
 
 class FxBrokerParams(Params):
@@ -156,6 +165,12 @@ class FxBroker(Broker):
     version = "1.0.0"
     Params = FxBrokerParams
 
+    def submit(self, approved):
+        raise NotImplementedError("fixture component: declared for schema and validation tests only")
+
+    def cancel_all(self, reason=""):
+        raise NotImplementedError("fixture component: declared for schema and validation tests only")
+
 
 class FxBacktest(Backtester):
     """Fixture backtester."""
@@ -163,40 +178,23 @@ class FxBacktest(Backtester):
     name = "fx_backtest"
     version = "1.0.0"
 
+    def run(self, panel, target_weights, first_day=0):
+        raise NotImplementedError("fixture component: declared for schema and validation tests only")
+
+    def execution_assumptions(self):
+        raise NotImplementedError("fixture component: declared for schema and validation tests only")
+
 
 @hookimpl
-def jgod_register_factors(register):
+def jgod_register_components(register):
+    """Register every fixture component."""
     register(FxMomentum)
     register(FxLongMemory)
     register(FxTickImbalance)
-
-
-@hookimpl
-def jgod_register_engines(register):
     register(FxRegime)
     register(FxBreaker)
-
-
-@hookimpl
-def jgod_register_data_sources(register):
     register(FxSource)
-
-
-@hookimpl
-def jgod_register_risk_rules(register):
     register(FxSlippage)
-
-
-@hookimpl
-def jgod_register_routers(register):
     register(FxSlicer)
-
-
-@hookimpl
-def jgod_register_brokers(register):
     register(FxBroker)
-
-
-@hookimpl
-def jgod_register_backtesters(register):
     register(FxBacktest)

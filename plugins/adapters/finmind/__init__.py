@@ -4,7 +4,7 @@ from jgod_core import hookimpl
 
 
 @hookimpl
-def jgod_register_data_sources(register):
+def jgod_register_components(register):
     """Register the FinMind data source."""
     from jgod_plugins.adapters.finmind.data import FinMindSource
 

@@ -4,16 +4,10 @@ from jgod_core import hookimpl
 
 
 @hookimpl
-def jgod_register_data_sources(register):
-    """Register the Polygon data source."""
+def jgod_register_components(register):
+    """Register the Polygon data source and realtime feed."""
     from jgod_plugins.adapters.polygon.data import PolygonSource
-
-    register(PolygonSource)
-
-
-@hookimpl
-def jgod_register_feeds(register):
-    """Register the Polygon realtime feed."""
     from jgod_plugins.adapters.polygon.feed import PolygonFeed
 
-    register(PolygonFeed)
+    for component in (PolygonSource, PolygonFeed):
+        register(component)

@@ -7,24 +7,11 @@ from jgod_core import hookimpl
 
 
 @hookimpl
-def jgod_register_brokers(register):
-    """Register the Shioaji broker."""
+def jgod_register_components(register):
+    """Register the Shioaji broker, data source and realtime feed."""
     from jgod_plugins.adapters.shioaji.broker import ShioajiBroker
-
-    register(ShioajiBroker)
-
-
-@hookimpl
-def jgod_register_data_sources(register):
-    """Register the Shioaji data source."""
     from jgod_plugins.adapters.shioaji.data import ShioajiSource
-
-    register(ShioajiSource)
-
-
-@hookimpl
-def jgod_register_feeds(register):
-    """Register the Shioaji realtime feed."""
     from jgod_plugins.adapters.shioaji.feed import ShioajiFeed
 
-    register(ShioajiFeed)
+    for component in (ShioajiBroker, ShioajiSource, ShioajiFeed):
+        register(component)

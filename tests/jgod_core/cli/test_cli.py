@@ -25,7 +25,7 @@ def test_plugins_lists_kind_name_version_plugin_distribution_and_hooks(fixture_p
     code, out, _ = run(capsys, "plugins")
     assert code == 0
     plugin_line = next(line for line in out.splitlines() if "fixture_plugins" in line and "jgod_register" in line)
-    assert "local" in plugin_line and "jgod_register_backtesters" in plugin_line
+    assert "local" in plugin_line and "jgod_register_components" in plugin_line
     component_line = next(line for line in out.splitlines() if " fx_momentum " in line)
     for cell in ("factor", "fx_momentum", "1.0.0", "fixture_plugins", "local", "Fixture daily factor"):
         assert cell in component_line
@@ -38,9 +38,7 @@ def test_plugins_json_has_plugins_components_and_skipped(fixture_plugins_env, ca
     assert code == 0
     assert listing["plugins"] == [{
         "plugin": "fixture_plugins", "distribution": "local", "distribution_version": "",
-        "hooks": ["jgod_register_backtesters", "jgod_register_brokers", "jgod_register_data_sources",
-                  "jgod_register_engines", "jgod_register_factors", "jgod_register_risk_rules",
-                  "jgod_register_routers"],
+        "hooks": ["jgod_register_components"],
     }]
     assert [(c["kind"], c["name"]) for c in listing["components"]][:3] == [
         ("backtester", "fx_backtest"), ("broker", "fx_broker"), ("data_source", "fx_source")]

@@ -53,10 +53,10 @@ def _factor_plugin(factor_name: str) -> types.SimpleNamespace:
             raise NotImplementedError
 
     @hookimpl
-    def jgod_register_factors(register):
+    def jgod_register_components(register):
         register(_Factor)
 
-    return types.SimpleNamespace(jgod_register_factors=jgod_register_factors)
+    return types.SimpleNamespace(jgod_register_components=jgod_register_components)
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_entry_points_of_group_jgod_are_loaded_with_their_distribution(builtin_a
     assert (entry.plugin, entry.distribution, entry.distribution_version, entry.version) == (
         "momentum", "jgod-example-momentum", "1.2.3", "2.0.0")
     infos = {p.name: p for p in kernel.plugins}
-    assert infos["momentum"].hooks == ("jgod_register_factors",)
+    assert infos["momentum"].hooks == ("jgod_register_components",)
     assert [p.name for p in kernel.plugins] == ["builtin_factors", "momentum"]  # built-ins first
 
 
@@ -148,7 +148,7 @@ def test_allow_list_in_the_pipeline_file_restricts_third_party_plugins(builtin_a
 @pytest.mark.parametrize("switch", ["1", "true", "YES"])
 def test_disable_autoload_keeps_builtins_and_explicit_modules_only(builtin_and_third_party, monkeypatch, switch):
     module = types.ModuleType("jgod_test_explicit_plugin")
-    module.jgod_register_factors = _factor_plugin("explicit_alpha").jgod_register_factors
+    module.jgod_register_components = _factor_plugin("explicit_alpha").jgod_register_components
     monkeypatch.setitem(__import__("sys").modules, "jgod_test_explicit_plugin", module)
     monkeypatch.setenv("JGOD_DISABLE_PLUGIN_AUTOLOAD", switch)
     monkeypatch.setenv("JGOD_PLUGINS", "jgod_test_explicit_plugin")
@@ -163,37 +163,37 @@ def test_disable_autoload_keeps_builtins_and_explicit_modules_only(builtin_and_t
 
 def test_misspelt_hook_is_an_error_naming_plugin_distribution_and_the_right_hook(entry_points):
     @hookimpl
-    def jgod_register_factor(register):  # missing the final "s"
+    def jgod_register_component(register):  # missing the final "s"
         raise AssertionError("never called")
 
     entry_points.append(FakeEntryPoint("typo", "typo_pkg", FakeDist("jgod-typo", "0.3.0"),
-                                       types.SimpleNamespace(jgod_register_factor=jgod_register_factor)))
+                                       types.SimpleNamespace(jgod_register_component=jgod_register_component)))
     with pytest.raises(PluginLoadError) as info:
         load_kernel(PluginPolicy.from_env())
     assert str(info.value) == (
-        "plugin 'typo' (distribution 'jgod-typo' 0.3.0) implements unknown hook 'jgod_register_factor'; "
-        "did you mean 'jgod_register_factors'?"
+        "plugin 'typo' (distribution 'jgod-typo' 0.3.0) implements unknown hook 'jgod_register_component'; "
+        "did you mean 'jgod_register_components'?"
     )
 
 
 def test_undecorated_jgod_function_counts_as_a_hook_implementation(entry_points):
-    def jgod_register_enignes(register):  # no @hookimpl and misspelt: still reported, never ignored
+    def jgod_register_compnents(register):  # no @hookimpl and misspelt: still reported, never ignored
         pass
 
     entry_points.append(FakeEntryPoint("nodeco", "nodeco", FakeDist("jgod-nodeco", "1.0"),
-                                       types.SimpleNamespace(jgod_register_enignes=jgod_register_enignes)))
+                                       types.SimpleNamespace(jgod_register_compnents=jgod_register_compnents)))
     with pytest.raises(PluginLoadError, match=r"'nodeco' \(distribution 'jgod-nodeco' 1.0\) implements unknown "
-                                              r"hook 'jgod_register_enignes'; did you mean 'jgod_register_engines'"):
+                                              r"hook 'jgod_register_compnents'; did you mean 'jgod_register_components'"):
         load_kernel(PluginPolicy.from_env())
 
 
 def test_hook_with_wrong_argument_names_is_an_error_naming_the_plugin(entry_points):
     @hookimpl
-    def jgod_register_factors(registry):
+    def jgod_register_components(registry):
         pass
 
     entry_points.append(FakeEntryPoint("badargs", "badargs", FakeDist("jgod-badargs", "1.0"),
-                                       types.SimpleNamespace(jgod_register_factors=jgod_register_factors)))
+                                       types.SimpleNamespace(jgod_register_components=jgod_register_components)))
     with pytest.raises(PluginLoadError, match=r"plugin 'badargs' \(distribution 'jgod-badargs' 1.0\) cannot be "
                                               r"registered: .*registry"):
         load_kernel(PluginPolicy.from_env())
@@ -236,13 +236,13 @@ def test_explicit_module_that_fails_to_import_is_reported(entry_points, monkeypa
 
 def test_registration_hook_that_raises_is_reported_with_plugin_and_hook(entry_points):
     @hookimpl
-    def jgod_register_factors(register):
+    def jgod_register_components(register):
         raise KeyError("config")
 
     entry_points.append(FakeEntryPoint("raiser", "raiser", FakeDist("jgod-raiser", "1.0"),
-                                       types.SimpleNamespace(jgod_register_factors=jgod_register_factors)))
+                                       types.SimpleNamespace(jgod_register_components=jgod_register_components)))
     with pytest.raises(PluginLoadError, match=r"plugin 'raiser' \(distribution 'jgod-raiser' 1.0\) failed in "
-                                              r"jgod_register_factors: KeyError: 'config'"):
+                                              r"jgod_register_components: KeyError: 'config'"):
         load_kernel(PluginPolicy.from_env())
 
 
@@ -310,8 +310,11 @@ def _source_plugin() -> types.SimpleNamespace:
 
         name = "fx_src"
 
+        def load(self, store, progress=True):
+            return {}
+
     @hookimpl
-    def jgod_register_data_sources(register):
+    def jgod_register_components(register):
         register(FxSrc)
 
-    return types.SimpleNamespace(jgod_register_data_sources=jgod_register_data_sources)
+    return types.SimpleNamespace(jgod_register_components=jgod_register_components)

@@ -22,7 +22,7 @@ class GoodFactor(Factor):
 
 def test_registered_component_is_found_by_kind_and_name_with_its_origin():
     registry = ComponentRegistry()
-    registry.registrar(ComponentKind.FACTOR, "plug", "dist-a", "3.1")(GoodFactor)
+    registry.registrar("plug", "dist-a", "3.1")(GoodFactor)
     entry = registry.get(ComponentKind.FACTOR, "good_factor")
     assert (entry.cls, entry.plugin, entry.distribution, entry.distribution_version, entry.version) == (
         GoodFactor, "plug", "dist-a", "3.1", "1.2.0")

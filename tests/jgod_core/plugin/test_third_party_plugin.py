@@ -93,7 +93,7 @@ def test_jgod_plugins_in_a_fresh_interpreter_lists_it_with_distribution_and_vers
     [row] = [c for c in listing["components"] if c["name"] == COMPONENT]
     assert row == {
         "kind": "factor", "name": COMPONENT, "version": "0.1.0", "plugin": "example_momentum",
-        "distribution": DISTRIBUTION, "distribution_version": VERSION, "hooks": ["jgod_register_factors"],
+        "distribution": DISTRIBUTION, "distribution_version": VERSION, "hooks": ["jgod_register_components"],
         "summary": row["summary"],
     }
     assert row["summary"].startswith("Price momentum")

@@ -4,10 +4,10 @@ from jgod_core import hookimpl
 
 from jgod_example_momentum.momentum import PriceMomentum, PriceMomentumParams
 
-__all__ = ["PriceMomentum", "PriceMomentumParams", "jgod_register_factors"]
+__all__ = ["PriceMomentum", "PriceMomentumParams", "jgod_register_components"]
 
 
 @hookimpl
-def jgod_register_factors(register):
+def jgod_register_components(register):
     """Register this package's factors with the J-GOD kernel."""
     register(PriceMomentum)
