@@ -39,7 +39,7 @@ from numba import njit
 from pydantic import Field
 
 from jgod_plugins.tw_market import rules as market_rules
-from jgod_core.plugin.components import Backtester, DataKind, Params
+from jgod_core.plugin.components import Backtester, DataKind, ExecutionAssumptions, Params
 from jgod_core.pipeline.panel import Panel
 from jgod_plugins.tw_market.settlement import settle_due, unsettled_after
 
@@ -264,6 +264,10 @@ class TaiwanBacktest(Backtester[TaiwanBacktestParams]):
     requires = frozenset({DataKind.DAILY_BARS, DataKind.SECURITY_MASTER})
 
     lot_shares: ClassVar[int] = market_rules.BOARD_LOT_SHARES
+
+    def execution_assumptions(self) -> ExecutionAssumptions:
+        """A decision at the close of ``t`` fills at ``fill_price`` of ``t + execution_lag_days``."""
+        return ExecutionAssumptions(lag_days=int(self.params.execution_lag_days), fill_price=self.params.fill_price)
 
     def prepare(self, panel: Panel) -> dict:
         """The arrays the event loop reads; ladder, limits and tradability are applied inside it."""

@@ -191,3 +191,12 @@ def test_price_limit_is_the_one_in_force_on_the_day():
     assert buys(["2015-05-28", "2015-05-29"]).empty
     after = buys(["2015-06-01", "2015-06-02"])
     assert list(after["price"]) == [107.0] and list(after["shares"]) == [5000]
+
+
+def test_execution_assumptions_state_the_configured_lag_and_fill_price():
+    from jgod_core.plugin.components import ExecutionAssumptions
+    from jgod_plugins.backtest.tw_backtest import TaiwanBacktest
+
+    backtester = TaiwanBacktest(TaiwanBacktest.Params(execution_lag_days=2, fill_price="close"))
+    assert backtester.execution_assumptions() == ExecutionAssumptions(lag_days=2, fill_price="close")
+    assert TaiwanBacktest().execution_assumptions() == ExecutionAssumptions(lag_days=1, fill_price="open")
