@@ -8,7 +8,7 @@ Two shapes of the same data:
 
 Times are integer nanoseconds since the Unix epoch (UTC). ``exchange_ns`` is the time the
 exchange stamped (the one clock every feed is aligned on); ``receive_ns`` is the local time
-the event arrived. Kinds and the book layout are in :mod:`jgod_core.realtime.layout`.
+the event arrived. An event's ``kind`` is one of :data:`TRADE`, :data:`BOOK`, :data:`BAR`, :data:`INDEX`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,15 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from jgod_core.realtime.layout import BAR, BOOK, BOOK_WIDTH, INDEX, KIND_NAMES, TRADE
+# -- event kinds (int8 in event batches) --------------------------------------------------------
+TRADE = 1  # one print: price, size, aggressor side (+1 buy, -1 sell, 0 unknown)
+BOOK = 2  # a 5-level book: 5 bid prices, 5 bid sizes, 5 ask prices, 5 ask sizes
+BAR = 3  # a completed bar, stamped at its END: open, high, low, close (price), volume (size)
+INDEX = 4  # a value of an index or reference price (e.g. TAIEX, S&P futures): price only
+
+KIND_NAMES = {TRADE: "trade", BOOK: "book", BAR: "bar", INDEX: "index"}
+BOOK_LEVELS = 5
+BOOK_WIDTH = 4 * BOOK_LEVELS  # bid px, bid qty, ask px, ask qty (level 1 first in each block)
 
 NAN = float("nan")
 

@@ -94,9 +94,9 @@ class LiveLoop:
                     health.block(sym, "resyncing after a sequence gap", t_ns)
 
     async def _decisions(self) -> None:
-        params = self.session.signal.params
-        grid = params.decision_seconds * 1_000_000_000
-        settle = int(params.decision_settle_ms * 1_000_000)
+        signal = self.session.signal
+        grid = signal.decision_seconds() * 1_000_000_000
+        settle = signal.decision_settle_ns()
         t = -(-self.clock.now_ns() // grid) * grid
         while t <= self.end_ns and not self.stop.is_set():
             await self.clock.sleep_until(t + settle)

@@ -1,7 +1,8 @@
 """The intraday loop: feeds → processor → intraday factors → signal → risk gate → broker.
 
-:class:`IntradaySession` is built from a pipeline's intraday phase (feed, factor and
-``intraday_signal`` steps), its risk rules (judged by :class:`jgod_core.risk.engine.RiskEngine`,
+:class:`IntradaySession` is built from a pipeline's intraday phase (feed and factor steps and one
+engine step subclassing :class:`jgod_core.realtime.signal.IntradaySignal`, which supplies the
+processor), its risk rules (judged by :class:`jgod_core.risk.engine.RiskEngine`,
 the one gate) and its broker. :meth:`IntradaySession.replay` plays recorded feeds for one date
 on the exchange clock and is deterministic: decisions are taken on exchange time only, never
 on wall time, so the same recording and pipeline give a byte-identical order list.
@@ -34,15 +35,13 @@ import pandas as pd
 
 from jgod_core.plugin.components import ComponentKind, Phase
 from jgod_core.errors import JGodError
-from jgod_plugins.tw_market.instruments import asset_class_of, futures_contract
+from jgod_core.venue import venue_for
 from jgod_core.realtime.clock import LoopClock
-from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.factors import IntradayFactor, IntradayView
+from jgod_core.realtime.events import BAR, KIND_NAMES, TRADE, EventBatch
 from jgod_core.realtime.feed import SequenceGuard
 from jgod_core.realtime.health import HealthMonitor
-from jgod_core.realtime.layout import BAR, F_EXEC_COMPONENTS, TRADE
 from jgod_core.realtime.metrics import RealtimeMetrics
-from jgod_plugins.intraday.processor import IntradayProcessor, ProcessorParams
+from jgod_core.realtime.signal import IntradaySignal
 
 log = logging.getLogger("jgod.realtime.session")
 TAIPEI = "Asia/Taipei"
@@ -84,19 +83,21 @@ class IntradaySession:
         steps = pipeline.phase_steps(Phase.INTRADAY)
         self.feed_steps = [s for s in steps if s.kind == ComponentKind.FEED]
         self.factor_steps = [s for s in steps if s.kind == ComponentKind.FACTOR]
-        signal_steps = [s for s in steps if s.kind == ComponentKind.ENGINE and s.entry.name == "intraday_signal"]
+        signal_steps = [s for s in steps if s.kind == ComponentKind.ENGINE and issubclass(s.entry.cls, IntradaySignal)]
         if not self.feed_steps:
             raise SessionError(f"{pipeline.path}: phases.intraday has no feed step (e.g. `plugin: replay`)")
         if not signal_steps:
-            raise SessionError(f"{pipeline.path}: phases.intraday needs an `intraday_signal` engine step")
+            raise SessionError(f"{pipeline.path}: phases.intraday needs an intraday-signal engine step "
+                               "(a subclass of jgod_core.IntradaySignal)")
         self.feeds = [(s.name, s.build()) for s in self.feed_steps]
+        self.signal: IntradaySignal = signal_steps[0].build()
         self.factors = []
         for s in self.factor_steps:
             factor = s.build()
-            if not isinstance(factor, IntradayFactor):
-                raise SessionError(f"{s.slot}: {s.entry.name!r} is not an intraday factor")
+            if not self.signal.accepts(factor):
+                raise SessionError(f"{s.slot}: {s.entry.name!r} is not an intraday factor that "
+                                   f"{signal_steps[0].entry.name!r} can feed")
             self.factors.append((s.name, s.weight if s.weight is not None else 1.0, factor))
-        self.signal = signal_steps[0].build()
         self.metrics = metrics or RealtimeMetrics()
         self.broker = pipeline.broker.build() if pipeline.broker is not None else None
         if self.broker is None:
@@ -104,14 +105,6 @@ class IntradaySession:
         self.rules = [s.build() for s in pipeline.risk_rules]
 
     # -- assembly -------------------------------------------------------------------------------
-
-    def _processor_params(self) -> ProcessorParams:
-        values: dict[str, Any] = {}
-        for _, _, factor in self.factors:
-            for key, value in factor.params.model_dump().items():
-                if key in ProcessorParams.model_fields:
-                    values[key] = value
-        return ProcessorParams(**values)
 
     def _risk_engine(self, clock):
         from jgod_core.execution.orders import TradingState
@@ -135,7 +128,7 @@ class IntradaySession:
             batch.symbol += offset
         merged = EventBatch.concat(batches).sorted_by_exchange_time()
         merged, dropped = _drop_bad_sequences(merged, decider.symbols)
-        decision_ns = self.signal.params.decision_seconds * 1_000_000_000
+        decision_ns = self.signal.decision_seconds() * 1_000_000_000
         slot = -(-merged.exchange_ns // decision_ns) * decision_ns  # ceil to the decision grid
         bounds = np.flatnonzero(np.diff(slot)) + 1
         starts = np.concatenate([[0], bounds]) if len(slot) else np.array([], dtype=int)
@@ -172,7 +165,7 @@ class IntradaySession:
         last_index = {}
         for i, s in enumerate(chunk.symbol.tolist()):
             last_index[s] = i
-            self.metrics.events.labels(sources[s], _KIND[int(chunk.kind[i])]).inc()
+            self.metrics.events.labels(sources[s], KIND_NAMES[int(chunk.kind[i])]).inc()
         for s, i in last_index.items():
             health.on_event(sources[s], symbols[s], int(chunk.exchange_ns[i]), int(chunk.receive_ns[i]))
 
@@ -193,12 +186,9 @@ class IntradaySession:
                            blocked=dict(health.blocked) if health is not None else {}, last_data=last_data)
 
     def _order_row(self, date, n, t, sym, target, current, score, last_price, reference) -> dict:
-        p = self.signal.params
         delta = target - current
         side = "buy" if delta > 0 else "sell"
-        tick = p.tick_size
-        limit = last_price + (1 if delta > 0 else -1) * p.limit_offset_ticks * tick
-        limit = round(round(limit / tick) * tick, 2)
+        limit = self.signal.limit_price(last_price, delta > 0)
         return {"client_order_id": f"{self.pipeline.config.name}-{date:%Y%m%d}-{n + 1:05d}",
                 "decision_time": t.isoformat(), "symbol": sym, "side": side, "quantity": abs(delta),
                 "limit_price": f"{limit:.2f}", "reference_price": f"{reference if reference else last_price:.2f}",
@@ -212,7 +202,8 @@ class IntradaySession:
                      Decimal(row["limit_price"]), Decimal(row["reference_price"]),
                      created_at=dt.datetime.fromisoformat(row["decision_time"]),
                      model_version=f"{self.pipeline.config.name}@{self.pipeline.sha256[:12]}",
-                     reason=f"intraday score {row['score']}", asset=asset_class_of(row["symbol"]))
+                     reason=f"intraday score {row['score']}",
+                     asset=venue_for(self.pipeline).instrument(row["symbol"]).asset_class)
 
     def _match_prints(self, chunk: EventBatch, t_ns: int, symbols, tradable, positions, fills, t) -> None:
         """Hand the chunk's bars and trades of each tradable symbol to a broker that fills against
@@ -280,7 +271,7 @@ class IntradaySession:
             return Order(f"{self.pipeline.config.name}-flatten-{len(orders) + 1:05d}", symbol,
                          Side.SELL if position > 0 else Side.BUY, abs(position), Decimal(f"{px:.2f}"),
                          Decimal(f"{references.get(symbol, px):.2f}"), created_at=t, reason="flatten on halt",
-                         asset=asset_class_of(symbol))
+                         asset=venue_for(self.pipeline).instrument(symbol).asset_class)
 
         verdict = risk.monitor(context, [self.broker], flatten=self.pipeline.config.risk.flatten_on_halt,
                                flatten_order=flatten_order,
@@ -322,14 +313,13 @@ class _Decider:
                 if ref is not None:
                     self.references[sym] = ref
         self.index = {s: i for i, s in enumerate(self.symbols)}
-        self.multipliers = {s: (c.multiplier if (c := futures_contract(s)) else 1) for s in self.symbols}
-        self.processor = IntradayProcessor(self.symbols, session._processor_params(),
-                                           futures_symbol=roles.get("futures"), index_symbol=roles.get("index"),
-                                           global_symbol=roles.get("global"))
+        venue = venue_for(session.pipeline)
+        self.multipliers = {s: venue.instrument(s).multiplier for s in self.symbols}
+        self.processor = session.signal.make_processor(list(self.symbols), dict(roles),
+                                                       [factor for _, _, factor in session.factors])
         self.health = HealthMonitor(on_latency=session.metrics.observe_latency)
         for (feed_name, feed), symbols in zip(session.feeds, feed_symbols):
             self.health.add_source(feed_name, list(symbols), feed.params.stale_after_seconds)
-        self.why_missing = _why_missing(roles)
         self.now = dt.datetime(1970, 1, 1)
         self.risk = session._risk_engine(lambda: self.now)
         self.positions: dict[str, int] = {}
@@ -340,7 +330,7 @@ class _Decider:
         self.pnl_values: list[float] = []
         self.orders: list[dict] = []
         self.fills: list[dict] = []
-        self.cutoff = dt.time.fromisoformat(session.signal.params.no_new_orders_after)
+        self.cutoff = session.signal.no_new_orders_after()
         self.opens = dt.time.fromisoformat(session.pipeline.config.phases.intraday.schedule)
         self.decisions = 0
         self.events = 0
@@ -368,7 +358,7 @@ class _Decider:
         pnl = self._mark_to_market(prices)
         self.pnl_index.append(t)
         self.pnl_values.append(pnl)
-        view = IntradayView(tuple(symbols), t_ns, processor.components(), self.why_missing)
+        view = processor.view(t_ns)
         score = np.zeros(len(symbols))
         for _, weight, factor in s.factors:
             score += weight * factor.compute(view).score[:, 0]
@@ -432,28 +422,11 @@ class _Decider:
         fills_df = pd.DataFrame(self.fills)
         sha = hashlib.sha256(orders_csv_bytes(orders_df)).hexdigest()
         missing: dict[str, str] = {}
-        view = IntradayView(tuple(self.symbols), 0, self.processor.components(), self.why_missing)
+        view = self.processor.view(0)
         for _, _, factor in s.factors:
             missing.update(factor.compute(view).missing)
         return ReplayResult(orders_df, fills_df, self.decisions, self.events, dropped, self.health.alerts, sha,
                             missing)
-
-
-_KIND = {1: "trade", 2: "book", 3: "bar", 4: "index"}
-
-
-def _why_missing(roles: dict[str, str]) -> dict[str, str]:
-    why = {}
-    if "index" not in roles:
-        for c in ("basis", "basis_residual", "futures_lead"):
-            why[c] = f"{c}: no feed has role 'index' (an intraday TAIEX feed); none is recorded for this date"
-    if "global" not in roles:
-        why["beta_residual"] = "beta_residual: no feed has role 'global' (e.g. Polygon S&P 500 futures)"
-    if "futures" not in roles:
-        for c in F_EXEC_COMPONENTS:
-            why.setdefault(c, f"{c}: no feed has role 'futures'")
-    why.setdefault("book_imbalance", "book_imbalance: no 5-level book feed for the traded symbols")
-    return why
 
 
 def _drop_bad_sequences(batch: EventBatch, symbols: list[str]) -> tuple[EventBatch, dict[str, int]]:
