@@ -23,7 +23,7 @@ from numba import njit
 
 from jgod_plugins.intraday import kernels
 from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.layout import BOOK, TRADE
+from jgod_core.realtime.events import BOOK, TRADE
 from jgod_plugins.intraday.processor import IntradayProcessor
 from jgod_plugins.feeds.recordings import read_binance_book
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from jgod_core.errors import MissingDataError
 from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.layout import BAR
+from jgod_core.realtime.events import BAR
 
 TX_BARS_FILE = "taifex_tx_near_month_1min_2026-05-12_2026-06-23.csv.gz"
 TX_TICKS_UTF8 = "taifex_tx_ticks_excerpt_2026-05-29_utf8.csv"

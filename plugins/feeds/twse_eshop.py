@@ -24,7 +24,7 @@ import pandas as pd
 
 from jgod_core.errors import JGodError
 from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.layout import BOOK, BOOK_LEVELS, TRADE
+from jgod_core.realtime.events import BOOK, BOOK_LEVELS, TRADE
 
 LOT = 1000  # shares per board lot (dsp volumes count lots)
 

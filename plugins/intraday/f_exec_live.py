@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import DataKind, Params
-from jgod_core.realtime.factors import IntradayFactor
-from jgod_core.realtime.layout import F_EXEC_COMPONENTS
+from jgod_plugins.intraday.factors import IntradayFactor
+from jgod_plugins.intraday.layout import F_EXEC_COMPONENTS
 
 
 class FExecLiveParams(Params):

@@ -1,6 +1,6 @@
 """The fused numba kernel of the intraday processor: one event → every F_Stat / F_Exec component.
 
-``apply_event`` updates the preallocated arrays of :mod:`jgod_core.realtime.layout` for one
+``apply_event`` updates the preallocated arrays of :mod:`jgod_plugins.intraday.layout` for one
 event; ``process_batch`` runs it over an event batch in one compiled loop (no Python per
 event). Both read only the event and the state built from earlier events: nothing looks ahead.
 
@@ -43,7 +43,7 @@ import math
 import numpy as np
 from numba import njit
 
-from jgod_core.realtime.layout import (
+from jgod_plugins.intraday.layout import (
     BAR,
     C_BOOK_NS,
     C_BUCKET_END_NS,

@@ -14,14 +14,15 @@ until its window holds enough data (see :class:`ProcessorParams`).
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from pydantic import Field
 
 from jgod_core.plugin.components import Params
-from jgod_core.realtime import layout
+from jgod_plugins.intraday import layout
 from jgod_plugins.intraday import kernels
+from jgod_plugins.intraday.factors import IntradayView
 from jgod_core.realtime.events import EventBatch, MarketEvent
 
 _NO_BOOK = np.full(layout.BOOK_WIDTH, np.nan)
@@ -179,3 +180,23 @@ class IntradayProcessor:
     def best_quote(self, symbol: int) -> tuple[float, float]:
         """Best bid and ask of the last book (0.0 when none)."""
         return float(self.state[symbol, layout.S_BID1]), float(self.state[symbol, layout.S_ASK1])
+
+    def view(self, exchange_ns: int) -> IntradayView:
+        """The components at decision time ``exchange_ns`` as the intraday factors read them, with
+        why the components whose role has no symbol are absent."""
+        return IntradayView(self.symbols, exchange_ns, self.components(), why_missing(self.roles))
+
+
+def why_missing(roles: Mapping[str, str | None]) -> dict[str, str]:
+    """Why components are absent when a feed role has no symbol (``roles``: role → symbol or None)."""
+    why = {}
+    if not roles.get("index"):
+        for c in ("basis", "basis_residual", "futures_lead"):
+            why[c] = f"{c}: no feed has role 'index' (an intraday TAIEX feed); none is recorded for this date"
+    if not roles.get("global"):
+        why["beta_residual"] = "beta_residual: no feed has role 'global' (e.g. Polygon S&P 500 futures)"
+    if not roles.get("futures"):
+        for c in layout.F_EXEC_COMPONENTS:
+            why.setdefault(c, f"{c}: no feed has role 'futures'")
+    why.setdefault("book_imbalance", "book_imbalance: no 5-level book feed for the traded symbols")
+    return why

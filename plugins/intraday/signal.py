@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Mapping, Sequence
+
 from pydantic import Field
 
-from jgod_core import Engine, Params
-from jgod_core.plugin.components import Phase
+from jgod_core import Factor, Params
+from jgod_core.realtime.signal import IntradaySignal as IntradaySignalBase
+from jgod_plugins.intraday.factors import IntradayFactor
+from jgod_plugins.intraday.processor import IntradayProcessor, ProcessorParams
 
 
 class IntradaySignalParams(Params):
@@ -26,18 +31,49 @@ class IntradaySignalParams(Params):
                                      description="No new positions after this time, Asia/Taipei (closing call).")
 
 
-class IntradaySignal(Engine):
+class IntradaySignal(IntradaySignalBase):
     """Turns the weighted sum of intraday factor scores into a target position per tradable symbol.
 
     Target = ±max_position when |score| ≥ entry_score (sign of the score), 0 when |score| <
-    exit_score, else unchanged (hysteresis). Inputs: intraday factor scores at each decision.
+    exit_score, else unchanged (hysteresis). Inputs: intraday factor scores (F_Stat / F_Exec of the
+    fused processor, :class:`~jgod_plugins.intraday.processor.IntradayProcessor`) at each decision.
     Lag: none. Warm-up: that of the factors.
     """
 
     name = "intraday_signal"
     version = "1.0.0"
     Params = IntradaySignalParams
-    phases = frozenset({Phase.INTRADAY})
+
+    def make_processor(self, symbols: Sequence[str], roles: Mapping[str, str],
+                       factors: Sequence[Factor]) -> IntradayProcessor:
+        """The fused F_Stat / F_Exec processor; a processor window set by a factor's params wins
+        (the last factor that sets it)."""
+        values: dict = {}
+        for factor in factors:
+            for key, value in factor.params.model_dump().items():
+                if key in ProcessorParams.model_fields:
+                    values[key] = value
+        return IntradayProcessor(symbols, ProcessorParams(**values), futures_symbol=roles.get("futures"),
+                                 index_symbol=roles.get("index"), global_symbol=roles.get("global"))
+
+    def accepts(self, factor: Factor) -> bool:
+        """Only the intraday factors of this plugin read the processor's components."""
+        return isinstance(factor, IntradayFactor)
+
+    def decision_seconds(self) -> int:
+        return self.params.decision_seconds
+
+    def decision_settle_ns(self) -> int:
+        return int(self.params.decision_settle_ms * 1_000_000)
+
+    def no_new_orders_after(self) -> dt.time:
+        return dt.time.fromisoformat(self.params.no_new_orders_after)
+
+    def limit_price(self, last_price: float, buy: bool) -> float:
+        """``limit_offset_ticks`` ticks through ``last_price`` (a marketable limit), on the tick grid."""
+        tick = self.params.tick_size
+        limit = last_price + (1 if buy else -1) * self.params.limit_offset_ticks * tick
+        return round(round(limit / tick) * tick, 2)
 
     def target(self, score: float, current: int) -> int:
         p = self.params

@@ -10,7 +10,7 @@ from pydantic import Field
 from jgod_core import DataKind, Feed, Params
 from jgod_core.config.models import require_env
 from jgod_core.realtime.events import MarketEvent
-from jgod_core.realtime.layout import INDEX, TRADE
+from jgod_core.realtime.events import INDEX, TRADE
 
 _MS = 1_000_000
 

@@ -202,7 +202,7 @@ def test_no_order_before_the_phase_schedule_while_feeds_and_decisions_run_from_t
 
 def _scripted_bars(closes, first_minute="09:01"):
     from jgod_core.realtime.events import EventBatch
-    from jgod_core.realtime.layout import BAR
+    from jgod_core.realtime.events import BAR
 
     batch = EventBatch.empty(len(closes))
     batch.kind[:] = BAR

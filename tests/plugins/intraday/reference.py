@@ -12,7 +12,7 @@ import math
 from collections import deque
 from typing import Sequence
 
-from jgod_core.realtime import layout
+from jgod_plugins.intraday import layout
 from jgod_plugins.intraday.kernels import VOLUME_MIN_BUCKETS
 from jgod_plugins.intraday.processor import ProcessorParams
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.layout import BAR, BOOK, COMPONENTS, INDEX, TRADE
+from jgod_plugins.intraday.layout import BAR, BOOK, COMPONENTS, INDEX, TRADE
 from jgod_plugins.intraday.processor import IntradayProcessor, ProcessorParams
 from jgod_plugins.feeds.recordings import read_binance_book, read_tx_bars
 

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from jgod_core.errors import SecretError
-from jgod_core.realtime.layout import BOOK, INDEX, TRADE
+from jgod_core.realtime.events import BOOK, INDEX, TRADE
 from jgod_plugins.intraday.processor import IntradayProcessor
 from jgod_plugins.adapters.shioaji.feed import (
     ShioajiFeedParams,
