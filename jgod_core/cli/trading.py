@@ -68,13 +68,14 @@ def paper(
     if state.state is not TradingState.ACTIVE:
         err_console.print(f"[yellow]note[/yellow]: the store's trading state is {state.state.value} "
                           f"({state.reason}); run `jgod resume` to trade")
-    run = run_pipeline(pipeline, out=out, store=opened, progress=True, console=console)
     rules = [step.build() for step in pipeline.risk_rules]
     router_step, broker_step = pipeline.router, pipeline.broker
-    router = router_step.build() if router_step else _builtin(pipeline, "router", "slicer")
-    broker = broker_step.build() if broker_step else _builtin(pipeline, "broker", "paper")
-    if broker.name != "paper":
-        raise JGodError(f"`jgod paper` needs the paper broker; the pipeline names {broker.name!r}")
+    router = router_step.build() if router_step else _default(pipeline, "router")
+    broker = broker_step.build() if broker_step else _default(pipeline, "broker")
+    if not _simulated(broker):  # refused before any work
+        raise JGodError(f"`jgod paper` needs a simulated broker (e.g. the paper broker); "
+                        f"the pipeline names {broker.name!r}")
+    run = run_pipeline(pipeline, out=out, store=opened, progress=True, console=console)
     result = run_paper(run.panel, run.target_weights, start_day, end_day, out, rules=rules, router=router,
                        broker=broker, store_engine=opened.engine,
                        pretrade_hook=pipeline.kernel.pm.hook.jgod_pretrade_check,
@@ -114,8 +115,9 @@ def trade(
     if pipeline.broker is None:
         raise JGodError(f"{pipeline_path}: execution.broker is not set (e.g. `plugin: shioaji`)")
     broker = pipeline.broker.build()
-    if broker.name == "paper":
-        raise JGodError(f"{pipeline_path}: execution.broker is paper; use `jgod paper` to paper-trade")
+    if _simulated(broker):
+        raise JGodError(f"{pipeline_path}: execution.broker is {broker.name}, a simulated broker; "
+                        "use `jgod paper` to paper-trade")
     broker.connect()  # credentials from the environment only; missing ones stop here, before any order
     simulation = bool(getattr(broker.params, "simulation", False))
     console.print(f"{broker.name}: connected ({'simulation' if simulation else 'PRODUCTION: real orders'})")
@@ -124,7 +126,7 @@ def trade(
     opened = _open(_store_url(store, pipeline))
     run = run_pipeline(pipeline, out=out, store=opened, progress=False)
     router_step = pipeline.router
-    router = router_step.build() if router_step else _builtin(pipeline, "router", "slicer")
+    router = router_step.build() if router_step else _default(pipeline, "router")
     summary = trade_day(run.panel, run.target_weights, day, out, rules=[s.build() for s in pipeline.risk_rules],
                         router=router, broker=broker, store_engine=opened.engine,
                         pretrade_hook=pipeline.kernel.pm.hook.jgod_pretrade_check,
@@ -139,13 +141,29 @@ def trade(
     console.print(f"wrote {out}/ (orders.csv, fills.csv, risk_verdicts.csv, trade_summary.json)")
 
 
-def _builtin(pipeline, kind: str, name: str):
+def _simulated(broker) -> bool:
+    """Whether ``broker`` fills in-process, never at a venue: its class declares ``simulated = True``."""
+    return bool(getattr(type(broker), "simulated", False))
+
+
+def _default(pipeline, kind: str):
+    """The component of ``kind`` ("router" or "broker") a pipeline without ``execution.<kind>`` uses:
+    the one installed component of that kind whose class declares ``is_default = True``."""
     from jgod_core.plugin.components import ComponentKind
 
-    entry = pipeline.kernel.registry.get(ComponentKind.ROUTER if kind == "router" else ComponentKind.BROKER, name)
-    if entry is None:
-        raise JGodError(f"no execution.{kind} in the pipeline and the built-in {name!r} is not installed")
-    return entry.cls()
+    wanted = ComponentKind.ROUTER if kind == "router" else ComponentKind.BROKER
+    defaults = sorted((e for e in pipeline.kernel.registry if e.kind == wanted and getattr(e.cls, "is_default", False)),
+                      key=lambda e: e.name)
+    where = f"{pipeline.path}: " if getattr(pipeline, "path", None) else ""
+    if not defaults:
+        raise JGodError(f"{where}no execution.{kind} in the pipeline and no installed {kind} is a default; "
+                        f"add one, e.g. `execution: {{{kind}: {{plugin: NAME}}}}` "
+                        f"(installed: {', '.join(pipeline.kernel.registry.names(wanted)) or 'none'})")
+    if len(defaults) > 1:
+        raise JGodError(f"{where}no execution.{kind} in the pipeline and several installed {kind}s declare "
+                        f"themselves the default ({', '.join(e.name for e in defaults)}); name one in "
+                        f"execution.{kind}")
+    return defaults[0].cls()
 
 
 def _day(text: Optional[str], flag: str) -> Optional[dt.date]:

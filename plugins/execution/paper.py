@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -123,6 +124,8 @@ class PaperBroker(Broker):
     name = "paper"
     version = "1.0.0"
     Params = PaperBrokerParams
+    simulated: ClassVar[bool] = True  # fills in-process: `jgod paper` needs such a broker, `jgod trade` refuses it
+    is_default: ClassVar[bool] = True  # the broker of `jgod paper` when the pipeline names no execution.broker
 
     def __init__(self, params: PaperBrokerParams | None = None) -> None:
         super().__init__(params)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from jgod_core import Params, Router
@@ -28,6 +30,7 @@ class SlicerRouter(Router):
     name = "slicer"
     version = "1.0.0"
     Params = SlicerParams
+    is_default: ClassVar[bool] = True  # the router of a pipeline that names no execution.router
 
     def schedule(self, approved, market=None) -> list[ChildOrder]:
         parent = approved.order
