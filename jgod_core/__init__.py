@@ -14,10 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-#: The plugin API major version (see :data:`jgod_core.plugin.manager.API_VERSION`). A plugin
-#: module may declare ``JGOD_API_VERSION = "1"``; a different major is a clear load error.
-API_VERSION = "1"
-
 _EXPORTS: dict[str, str] = {
     "Pipeline": "jgod_core.pipeline.assembly",
     "Step": "jgod_core.pipeline.assembly",
@@ -40,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError",
                                                       "RegistryError")},
     "hookimpl": "jgod_core.plugin.spec",
+    "API_VERSION": "jgod_core.plugin.spec",
     "IntradaySignal": "jgod_core.realtime.signal",
     "RunResult": "jgod_core.pipeline.runner",
     "run_pipeline": "jgod_core.pipeline.runner",
@@ -52,7 +49,7 @@ _EXPORTS: dict[str, str] = {
     },
 }
 
-__all__ = sorted([*_EXPORTS, "API_VERSION"])
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
@@ -83,7 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
     )
     from jgod_core.risk.engine import CHILD, PARENT, ApprovedOrder, RiskContext
     from jgod_core.risk.market_view import MarketView
-    from jgod_core.plugin.spec import hookimpl
+    from jgod_core.plugin.spec import API_VERSION, hookimpl
     from jgod_core.realtime.signal import IntradaySignal
     from jgod_core.pipeline.panel import FactorResult, Panel
     from jgod_core.plugin.manager import Kernel, PluginPolicy, load_kernel

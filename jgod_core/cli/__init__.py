@@ -184,10 +184,9 @@ def schema(
             raise typer.Exit(1)
         console.print(f"{out} is up to date")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    from jgod_core.storage.files import atomic_write_text
+
+    atomic_write_text(out, text)
     console.print(f"wrote {out}")
 
 
@@ -259,7 +258,8 @@ def run(
 
 
 # Sub-command groups contributed by other areas of the kernel (data, paper trading, realtime).
-_COMMAND_GROUPS: tuple[str, ...] = ("jgod_core.cli.data", "jgod_core.cli.realtime", "jgod_core.cli.trading")
+_COMMAND_GROUPS: tuple[str, ...] = ("jgod_core.cli.data", "jgod_core.cli.realtime", "jgod_core.cli.trading",
+                                     "jgod_core.cli.new")
 
 
 def _register_groups() -> None:

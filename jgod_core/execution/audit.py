@@ -20,12 +20,12 @@ import datetime as dt
 import hashlib
 import json
 import threading
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Callable, Iterable, Sequence
 
+import tenacity
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -138,15 +138,17 @@ def chain_entries(rows: Sequence[dict[str, Any]], start_hash: str = GENESIS_HASH
 
 
 def retry_on_conflict(write: Callable[[], Any], attempts: int = 20) -> Any:
-    """Run ``write`` (one whole transaction) again when another writer took the chain's next ``seq``."""
-    for attempt in range(attempts):
-        try:
-            return write()
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.001 * (attempt + 1))
-    return None
+    """Run ``write`` (one whole transaction) again when another writer took the chain's next ``seq``.
+
+    Linear back-off of 1 ms per attempt; after ``attempts`` tries the last ``IntegrityError`` is
+    raised as it is (a conflict that persists is a bug, not contention)."""
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(IntegrityError),
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=tenacity.wait_incrementing(start=0.001, increment=0.001),
+        reraise=True,
+    )
+    return retrying(write)
 
 
 class AuditLog:

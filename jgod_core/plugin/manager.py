@@ -24,6 +24,7 @@ from typing import Iterable, Mapping
 import pluggy
 
 from jgod_core.plugin import spec as hookspecs
+from jgod_core.plugin.spec import API_VERSION
 from jgod_core.errors import PluginLoadError, RegistryError
 from jgod_core.plugin.registry import ComponentRegistry
 
@@ -32,11 +33,6 @@ BUILTIN_DISTRIBUTION = "jgod"
 
 REGISTRATION_HOOK = "jgod_register_components"
 
-#: The plugin API this kernel offers (``jgod_core.API_VERSION``). A plugin module may declare
-#: ``JGOD_API_VERSION = "1"`` (the major version it was written against); a different major is a
-#: load error. Bumped only when a change would break a published plugin (a renamed hook, a changed
-#: base-class contract).
-from jgod_core import API_VERSION  # noqa: E402 - one definition, re-exported here for the loader
 
 
 def _split_env(value: str | None) -> frozenset[str]:

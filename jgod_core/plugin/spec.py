@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 
 PROJECT_NAME = "jgod"
 
+#: The plugin API this kernel offers (``jgod_core.API_VERSION``). A plugin module may declare
+#: ``JGOD_API_VERSION = "1"`` (the major version it was written against); a different major is a
+#: load error. Bumped only when a change would break a published plugin (a renamed hook, a changed
+#: base-class contract).
+API_VERSION = "1"
+
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 

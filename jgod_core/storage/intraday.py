@@ -22,10 +22,8 @@ file per dataset, instrument and trade date::
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from jgod_core.errors import JGodError
+from jgod_core.storage.files import StagedFiles
 
 BOOK_LEVELS = 5
 FILE_NAME = "part.parquet"
@@ -243,7 +242,7 @@ class IntradayWrite:
 
     def __init__(self, store: IntradayStore) -> None:
         self.store = store
-        self.staged: dict[Path, Path] = {}
+        self.staged = StagedFiles()
 
     def write(self, kind: str, frame: pd.DataFrame) -> int:
         """Stage ``frame``'s rows, merged day by day with what is stored; returns rows new or changed."""
@@ -258,7 +257,7 @@ class IntradayWrite:
 
     def _write_day(self, spec: IntradayKind, instrument: str, day: dt.date, rows: pd.DataFrame) -> int:
         target = self.store.path(spec.name, instrument, day)
-        current_path = self.staged.get(target, target)
+        current_path = self.staged.pending(target) or target
         existing = (_read_file(spec, current_path) if current_path.exists()
                     else _empty_frame(spec, spec.columns, with_trade_date=False))
         key = list(spec.key)
@@ -270,29 +269,20 @@ class IntradayWrite:
         merged = pd.concat([existing[~_key_in(existing, rows, key)], rows], ignore_index=True)
         clock = merged["exchange_ns"].fillna(merged["receive_ns"]) if not spec.exchange_time_required else merged["exchange_ns"]
         merged = merged.iloc[np.lexsort((merged["seq"].to_numpy(np.int64), clock.to_numpy(np.int64)))]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.parent / f".{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+        temp = self.staged.path(target)
         table = pa.Table.from_pandas(merged, schema=spec.schema, preserve_index=False)
         try:
             pq.write_table(table, temp, compression="zstd")
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        previous = self.staged.get(target)
-        if previous is not None:
-            previous.unlink(missing_ok=True)
-        self.staged[target] = temp
         return changed
 
     def commit(self) -> None:
-        for target, temp in self.staged.items():
-            os.replace(temp, target)
-        self.staged.clear()
+        self.staged.commit()
 
     def abort(self) -> None:
-        for temp in self.staged.values():
-            temp.unlink(missing_ok=True)
-        self.staged.clear()
+        self.staged.abort()
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -393,7 +383,7 @@ def event_batch(ticks: pd.DataFrame | None = None, books: pd.DataFrame | None = 
     level columns in the realtime layout). A missing receive time is taken as the exchange time.
     """
     from jgod_core.realtime.events import EventBatch
-    from jgod_core.realtime.layout import BOOK, TRADE
+    from jgod_core.realtime.events import BOOK, TRADE
 
     parts = []
     for frame, kind in ((books, BOOK), (ticks, TRADE)):  # at equal exchange time a book comes first

@@ -4,7 +4,9 @@ from jgod_core import hookimpl
 
 from jgod_example_momentum.momentum import PriceMomentum, PriceMomentumParams
 
-__all__ = ["PriceMomentum", "PriceMomentumParams", "jgod_register_components"]
+JGOD_API_VERSION = "1"  # the J-GOD plugin API this package was written against
+
+__all__ = ["JGOD_API_VERSION", "PriceMomentum", "PriceMomentumParams", "jgod_register_components"]
 
 
 @hookimpl
