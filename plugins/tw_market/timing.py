@@ -22,6 +22,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from jgod_core.timeutil import END_OF_DAY, local_stamp, utc_now  # noqa: F401 - END_OF_DAY, utc_now re-exported
+from jgod_core.timeutil import to_utc_naive as _to_utc_naive
+
 TAIPEI = ZoneInfo("Asia/Taipei")
 NEW_YORK = "America/New_York"
 
@@ -36,24 +39,16 @@ US_FUTURES_CLOSE_NY = dt.time(17, 0)
 FX_NOON_NY = dt.time(12, 0)
 REVENUE_FILING_DAY = 10
 TAIFEX_NIGHT_SESSION_OPENS = dt.time(15, 0)
-END_OF_DAY = dt.time(23, 59, 59)
-
-
-def _at(dates: pd.Series | pd.DatetimeIndex | np.ndarray, local_time: dt.time, tz: str) -> np.ndarray:
-    idx = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
-    offset = pd.Timedelta(hours=local_time.hour, minutes=local_time.minute, seconds=local_time.second)
-    local = (idx + offset).tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
-    return local.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
 def taipei_stamp(dates, local_time: dt.time) -> np.ndarray:
     """UTC instants of ``local_time`` in Taipei on each of ``dates``."""
-    return _at(dates, local_time, "Asia/Taipei")
+    return local_stamp(dates, local_time, "Asia/Taipei")
 
 
 def new_york_stamp(dates, local_time: dt.time) -> np.ndarray:
     """UTC instants of ``local_time`` in New York on each of ``dates`` (daylight saving aware)."""
-    return _at(dates, local_time, NEW_YORK)
+    return local_stamp(dates, local_time, NEW_YORK)
 
 
 def revenue_stamp(months) -> np.ndarray:
@@ -65,19 +60,12 @@ def revenue_stamp(months) -> np.ndarray:
 
 def to_utc_naive(moment: dt.datetime) -> dt.datetime:
     """A datetime as naive UTC; a naive input is read as Asia/Taipei local time."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=TAIPEI)
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return _to_utc_naive(moment, TAIPEI)
 
 
 def end_of_taipei_day(day: dt.date) -> dt.datetime:
     """Naive UTC instant of 23:59:59 Taipei on ``day``: the default as-of time for a date."""
     return to_utc_naive(dt.datetime.combine(day, END_OF_DAY, tzinfo=TAIPEI))
-
-
-def utc_now() -> dt.datetime:
-    """The current time as naive UTC."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def taifex_trade_dates(local: pd.Series) -> pd.Series:
