@@ -2,7 +2,8 @@
 
 :class:`PanelMarketView` exposes a :class:`~jgod_core.pipeline.panel.Panel` cut at one date position:
 trailing daily bars and market series end at ``asof`` inclusive and never reach past it.
-Recorded 5-level books can be attached per symbol (the latest snapshot at or before now).
+Recorded 5-level books (:class:`Book5`, a venue-neutral value type) can be attached per symbol (the
+latest snapshot at or before now).
 """
 
 from __future__ import annotations
@@ -12,8 +13,27 @@ from typing import Mapping, Protocol
 
 import numpy as np
 
-from jgod_plugins.tw_market.impact import Book5
 from jgod_core.pipeline.panel import Panel
+
+
+@dataclass(frozen=True)
+class Book5:
+    """A 5-level order book snapshot: prices ascending away from the touch on each side."""
+
+    bid_px: np.ndarray
+    bid_qty: np.ndarray
+    ask_px: np.ndarray
+    ask_qty: np.ndarray
+    ts_ns: int = 0
+
+    @property
+    def mid(self) -> float:
+        """Mid price of the best bid and ask."""
+        return 0.5 * (float(self.bid_px[0]) + float(self.ask_px[0]))
+
+    def side(self, buy: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The levels a buy (asks) or a sell (bids) consumes."""
+        return (self.ask_px, self.ask_qty) if buy else (self.bid_px, self.bid_qty)
 
 
 class MarketView(Protocol):

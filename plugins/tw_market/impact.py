@@ -25,30 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from jgod_core.risk.market_view import Book5  # noqa: F401 - the kernel's book snapshot, re-exported here
 from jgod_plugins.tw_market.rules import tick_size
 
 DAILY_BAR_MODEL = "daily_bar_estimate"
 BOOK_MODEL = "book"
-
-
-@dataclass(frozen=True)
-class Book5:
-    """A 5-level order book snapshot: prices ascending away from the touch on each side."""
-
-    bid_px: np.ndarray
-    bid_qty: np.ndarray
-    ask_px: np.ndarray
-    ask_qty: np.ndarray
-    ts_ns: int = 0
-
-    @property
-    def mid(self) -> float:
-        """Mid price of the best bid and ask."""
-        return 0.5 * (float(self.bid_px[0]) + float(self.ask_px[0]))
-
-    def side(self, buy: bool) -> tuple[np.ndarray, np.ndarray]:
-        """The levels a buy (asks) or a sell (bids) consumes."""
-        return (self.ask_px, self.ask_qty) if buy else (self.bid_px, self.bid_qty)
 
 
 @njit(cache=True)

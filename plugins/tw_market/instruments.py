@@ -15,20 +15,14 @@ the units of one tradable lot (1,000 or 1) and ``multiplier`` the NT$ value of o
 
 from __future__ import annotations
 
-import enum
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from jgod_core.errors import JGodError
+from jgod_core.venue import AssetClass  # noqa: F401 - the kernel's value type, re-exported here
 from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES, PRICE_LIMIT, limit_down, limit_up, round_to_tick, tick_size
-
-
-class AssetClass(str, enum.Enum):
-    STOCK = "stock"
-    ETF = "etf"
-    FUTURE = "future"
 
 
 class UnknownContractError(JGodError):
