@@ -4,17 +4,18 @@ What it builds (see :mod:`jgod_core.pipeline.panel` for the conventions):
 
 - the date grid: trading days on which the store holds bars of the requested symbols that were
   public at ``as_of``, from ``lookback_days`` such days before ``start`` through ``end``; days of
-  the XTAI calendar without bars are reported in ``missing["calendar_gaps"]``;
+  the venue's calendar (:mod:`jgod_core.venue`; XTAI for ``tw``) without bars are reported in
+  ``missing["calendar_gaps"]``;
 - fields ``open, high, low, close`` (raw TWD), ``volume`` (shares), ``halted`` (1.0 on a day
   with no published price; its prices stay NaN, volume 0) and ``adj_factor`` when the store
   holds adjustment events (otherwise ``missing["adj_factor"]`` says so and prices stay raw);
 - Taiwan market series on their own date: ``taiex_*``, ``tx_*`` (regular session);
 - US and FX series by as-of join: the value on Taiwan date T is the latest observation
-  published by the end of T (Taipei), i.e. a US close of US date D appears on Taiwan dates after
+  published by the end of T (in the venue's zone, Taipei), i.e. a US close of US date D appears on Taiwan dates after
   D only; observations older than ``US_STALENESS_DAYS`` are not carried forward;
 - ``monthly_revenue`` (NT$): the latest monthly operating revenue published by the end of T.
   Companies file month M's revenue by the 10th of M+1 (MOPS rule), so a revenue month is stamped
-  23:59:59 Taipei on the 10th of the next month (:func:`jgod_plugins.tw_market.timing.revenue_stamp`):
+  23:59:59 Taipei on the 10th of the next month (stamped so by the data source that loads it):
   it is visible from that date on, never earlier — conservative, since many file before the
   deadline. A value is carried until the next one is published, for at most
   ``REVENUE_STALENESS_DAYS``; NaN for symbols without stored revenue (the sample has 2330 only);
@@ -22,8 +23,8 @@ What it builds (see :mod:`jgod_core.pipeline.panel` for the conventions):
   apart from the ``revenue`` of a fundamentals statement, which pairs with net income.)
 - attributes ``industry``, ``market`` (TWSE/TPEx), ``security_type`` from the security master.
 
-``as_of`` defaults to the end of ``end``'s Taiwan day (23:59:59 Taipei); nothing stamped
-after it is read.
+``as_of`` defaults to the end of ``end``'s day in the venue's zone (23:59:59 Taipei); a naive
+``as_of`` is wall-clock time there; nothing stamped after it is read.
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from jgod_plugins.tw_market.calendar import trading_days
-from jgod_plugins.tw_market import timing
 from jgod_core.data.symbols import normalize_symbols
 from jgod_core.errors import MissingDataError
 from jgod_core.pipeline.panel import Panel
 from jgod_core.storage import models
+from jgod_core.timeutil import END_OF_DAY, end_of_local_day, local_stamp, to_utc_naive
+from jgod_core.venue import Venue, default_venue
 
 PRICE_FIELDS = ("open", "high", "low", "close")
 US_STALENESS_DAYS = 10
@@ -74,17 +75,21 @@ def load_panel(
     end: dt.date | None = None,
     lookback_days: int = 0,
     as_of: dt.datetime | None = None,
+    venue: Venue | None = None,
 ) -> Panel:
-    """A :class:`Panel` of ``symbols`` (all stored symbols when None) as known at ``as_of``."""
+    """A :class:`Panel` of ``symbols`` (all stored symbols when None) as known at ``as_of``; ``venue``
+    gives the calendar and zone (None: :func:`jgod_core.venue.default_venue`)."""
     if lookback_days < 0:
         raise ValueError("lookback_days must be >= 0")
+    venue = venue if venue is not None else default_venue()
+    tz = venue.timezone
     start, end = _as_date(start), _as_date(end)
     wanted = normalize_symbols(symbols) if symbols is not None else None
     if end is None:
-        end = _last_bar_date(store, wanted, as_of)
-    cutoff = timing.to_utc_naive(as_of) if as_of is not None else timing.end_of_taipei_day(end)
+        end = _last_bar_date(store, wanted, None if as_of is None else to_utc_naive(as_of, tz))
+    cutoff = to_utc_naive(as_of, tz) if as_of is not None else end_of_local_day(end, tz)
     dates = _grid(store, wanted, start, end, lookback_days, cutoff)
-    cutoff_utc = cutoff.replace(tzinfo=dt.timezone.utc)  # store readers read naive times as Taipei
+    cutoff_utc = cutoff.replace(tzinfo=dt.timezone.utc)  # store readers read naive times as the venue's
     if len(dates) == 0:
         raise MissingDataError(
             f"no daily bars in the store for {'all symbols' if wanted is None else ','.join(wanted)} "
@@ -101,12 +106,12 @@ def load_panel(
 
     fields = _fields(bars, symbols_out, dates)
     _add_adjustment(store, fields, symbols_out, dates, cutoff_utc, missing)
-    _add_monthly_revenue(store, fields, symbols_out, dates, cutoff_utc, missing)
+    _add_monthly_revenue(store, fields, symbols_out, dates, cutoff_utc, missing, tz)
     series = _taiwan_series(store, dates, first, end, cutoff_utc, missing)
-    series.update(_us_series(store, dates, first, end, cutoff_utc, missing))
+    series.update(_us_series(store, dates, first, end, cutoff_utc, missing, tz))
     attributes = _attributes(store, symbols_out, missing)
     _note_absent_datasets(store, symbols_out, first, end, cutoff, missing)
-    _note_gaps(dates, missing)
+    _note_gaps(dates, missing, venue)
     return Panel(symbols_out, dates, fields, series, attributes, missing)
 
 
@@ -119,13 +124,13 @@ def _as_date(value) -> dt.date | None:
     return pd.Timestamp(value).date()
 
 
-def _last_bar_date(store, wanted, as_of) -> dt.date:
+def _last_bar_date(store, wanted, as_of_utc: dt.datetime | None) -> dt.date:
     t = models.DailyBar.__table__
     query = select(func.max(t.c.date))
     if wanted is not None:
         query = query.where(t.c.symbol.in_(wanted))
-    if as_of is not None:
-        query = query.where(t.c.available_at <= timing.to_utc_naive(as_of))
+    if as_of_utc is not None:
+        query = query.where(t.c.available_at <= as_of_utc)
     with store.engine.connect() as conn:
         last = conn.execute(query).scalar()
     if last is None:
@@ -180,14 +185,13 @@ def _add_adjustment(store, fields, symbols, dates, cutoff, missing) -> None:
     fields["adj_factor"] = factor
 
 
-def _add_monthly_revenue(store, fields, symbols, dates, cutoff, missing) -> None:
-    """``monthly_revenue``: per symbol and date, the latest revenue published by the end of that Taiwan day."""
+def _add_monthly_revenue(store, fields, symbols, dates, cutoff, missing, tz: str) -> None:
+    """``monthly_revenue``: per symbol and date, the latest revenue published by the end of that day in ``tz``."""
     rows = store.read_table(models.MonthlyRevenue, list(symbols), as_of=cutoff, date_column="month")
     if rows.empty:
         missing["monthly_revenue"] = "the store holds no monthly revenue for these symbols published by the as-of time"
         return
-    known_by = np.minimum(timing.taipei_stamp(dates, timing.END_OF_DAY),
-                          np.datetime64(timing.to_utc_naive(cutoff), "ns"))
+    known_by = np.minimum(local_stamp(dates, END_OF_DAY, tz), np.datetime64(to_utc_naive(cutoff), "ns"))
     grid = pd.DataFrame({
         "symbol": np.repeat(np.asarray(symbols, dtype=object), len(dates)),
         "known_by": np.tile(known_by, len(symbols)),
@@ -227,11 +231,11 @@ def _taiwan_series(store, dates, first, end, cutoff, missing) -> dict[str, np.nd
     return out
 
 
-def _us_series(store, dates, first, end, cutoff, missing) -> dict[str, np.ndarray]:
+def _us_series(store, dates, first, end, cutoff, missing, tz: str) -> dict[str, np.ndarray]:
     lookback_start = first - dt.timedelta(days=US_STALENESS_DAYS)
     frame = store.read_market(list(US_SERIES), "regular", lookback_start, end, cutoff)
-    decision = pd.DataFrame({"known_by": pd.DatetimeIndex(timing.taipei_stamp(dates, timing.END_OF_DAY))})
-    decision["known_by"] = decision["known_by"].clip(upper=pd.Timestamp(timing.to_utc_naive(cutoff)))
+    decision = pd.DataFrame({"known_by": pd.DatetimeIndex(local_stamp(dates, END_OF_DAY, tz))})
+    decision["known_by"] = decision["known_by"].clip(upper=pd.Timestamp(to_utc_naive(cutoff)))
     out: dict[str, np.ndarray] = {}
     for columns, rows in _rows_per_instrument(frame, US_SERIES, missing, f"before {end}"):
         rows = rows.assign(available_at=pd.to_datetime(rows["available_at"])).sort_values("available_at")
@@ -280,8 +284,8 @@ def _note_absent_datasets(store, symbols, first, end, cutoff, missing) -> None:
     )
 
 
-def _note_gaps(dates: np.ndarray, missing) -> None:
-    calendar = trading_days(dates[0].item(), dates[-1].item())
+def _note_gaps(dates: np.ndarray, missing, venue: Venue) -> None:
+    calendar = venue.trading_days(dates[0].item(), dates[-1].item())
     gaps = np.setdiff1d(calendar, dates)
     if len(gaps):
         shown = ", ".join(str(d) for d in gaps[:10]) + (" …" if len(gaps) > 10 else "")

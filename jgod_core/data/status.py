@@ -1,5 +1,6 @@
 """What the store holds: per dataset and key (symbol / instrument), rows, first and last date,
-gaps against the XTAI trading calendar (Taiwan-dated data only) and the last update time.
+gaps against the venue's trading calendar (:mod:`jgod_core.venue`; XTAI for ``tw``; data dated
+on the venue's days only) and the last update time.
 
 Intraday Parquet datasets (``intraday_ticks`` / ``intraday_books`` / ``intraday_bbo``) show their
 first and last event time (UTC) instead of dates."""
@@ -13,8 +14,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from jgod_plugins.tw_market.calendar import trading_days
 from jgod_core.storage import models
+from jgod_core.venue import Venue, default_venue
 
 TAIWAN_INSTRUMENTS = frozenset({"taiex", "tx", "cdf"})
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -22,7 +23,7 @@ _EPOCH = dt.datetime(1970, 1, 1)
 
 @dataclass(frozen=True)
 class DatasetStatus:
-    """One line of ``jgod data status``. ``gaps`` is None where the XTAI calendar does not apply."""
+    """One line of ``jgod data status``. ``gaps`` is None where the venue's calendar does not apply."""
 
     dataset: str
     key: str
@@ -52,24 +53,28 @@ def _dates_of(store, table, key_filter) -> np.ndarray:
         return np.array(sorted(r[0] for r in conn.execute(query)), dtype="datetime64[D]")
 
 
-def _gaps(store, table, key_filter, first, last) -> tuple[int, tuple[dt.date, ...]]:
-    expected = trading_days(first, last)
+def _gaps(store, table, key_filter, first, last, venue: Venue) -> tuple[int, tuple[dt.date, ...]]:
+    expected = venue.trading_days(first, last)
     missing = np.setdiff1d(expected, _dates_of(store, table, key_filter))
     return len(missing), tuple(d.item() for d in missing)
 
 
-def data_status(store, with_gaps: bool = True) -> list[DatasetStatus]:
-    """Status lines for every dataset that has rows."""
+def data_status(store, with_gaps: bool = True, venue: Venue | None = None) -> list[DatasetStatus]:
+    """Status lines for every dataset that has rows; gaps against ``venue``'s calendar (None:
+    :func:`jgod_core.venue.default_venue`)."""
     out: list[DatasetStatus] = []
+    if with_gaps and venue is None:
+        venue = default_venue()
     for row in _grouped(store, models.DailyBar, ["symbol"]).itertuples(index=False):
-        gaps, days = _gaps(store, models.DailyBar, {"symbol": row.symbol}, row.first, row.last) if with_gaps else (None, ())
+        gaps, days = (_gaps(store, models.DailyBar, {"symbol": row.symbol}, row.first, row.last, venue)
+                      if with_gaps else (None, ()))
         out.append(DatasetStatus("daily_bars", row.symbol, row.rows, row.first, row.last, gaps, days, row.last_update))
     for row in _grouped(store, models.MarketDaily, ["instrument", "session"]).itertuples(index=False):
         key = f"{row.instrument} ({row.session})"
         gaps, days = None, ()
         if with_gaps and row.instrument in TAIWAN_INSTRUMENTS:
             gaps, days = _gaps(store, models.MarketDaily, {"instrument": row.instrument, "session": row.session},
-                               row.first, row.last)
+                               row.first, row.last, venue)
         out.append(DatasetStatus("market_daily", key, row.rows, row.first, row.last, gaps, days, row.last_update))
     simple = [
         ("institutional_flows", models.InstitutionalFlow, ["symbol"], "date"),

@@ -25,9 +25,9 @@ of the paper broker:
    with ``is_real_trade`` true unless the broker runs in simulation;
 6. slices are released at their scheduled times (open + the router's ``start_minute``, paced to the
    ``submit_throttle`` rate, see :meth:`PaperSession._release`): the command waits on the wall
-   clock (Asia/Taipei) until each release, so a TWAP over the session keeps it running until the
-   last slice is sent; fills arrive through the broker's deal callbacks (``drain_fills``), taken
-   in while it waits and once more at the end.
+   clock (the venue's zone, Asia/Taipei for ``tw``) until each release, so a TWAP over the
+   session keeps it running until the last slice is sent; fills arrive through the broker's deal
+   callbacks (``drain_fills``), taken in while it waits and once more at the end.
 
 Outputs in ``out``: ``orders.csv``, ``fills.csv``, ``risk_verdicts.csv``, ``trade_summary.json``.
 """
@@ -39,7 +39,6 @@ import json
 from pathlib import Path
 import time
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -51,6 +50,8 @@ from jgod_core.execution.orders import Order, TradingState
 from jgod_core.pipeline.panel import Panel
 from jgod_core.execution.paper import PaperSession, PaperSettings, _run_id, _weights_on
 from jgod_core.risk.engine import RiskEngine, TradingStateStore
+from jgod_core.timeutil import zone
+from jgod_core.venue import Venue, default_venue, use_venue
 
 LIVE_MODEL_VERSION = "live"
 
@@ -64,8 +65,10 @@ class LiveSession(PaperSession):
     (today's prices are not known when the orders are sent)."""
 
     sleep: Callable[[float], None] = staticmethod(time.sleep)
-    clock: Callable[[], dt.datetime] = staticmethod(
-        lambda: dt.datetime.now(ZoneInfo("Asia/Taipei")).replace(tzinfo=None))
+
+    def clock(self) -> dt.datetime:
+        """Now, as naive wall-clock time in the venue's zone (the zone of the release times)."""
+        return dt.datetime.now(zone(self.venue.timezone)).replace(tzinfo=None)
 
     def _wait_until(self, ts: dt.datetime) -> None:
         delay = (ts - self.clock()).total_seconds()
@@ -85,8 +88,22 @@ def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, r
               on_daily_loss_limit: TradingState = TradingState.REDUCING, flatten_on_halt: bool = True,
               cash_cap: float | None = None, is_real_trade: bool = False,
               pipeline_sha: str = "", now: dt.datetime | None = None,
-              sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """Send ``day``'s orders to ``broker`` (connected) and write the outputs; returns the summary."""
+              sleep: Callable[[float], None] | None = None, venue: Venue | None = None) -> dict[str, Any]:
+    """Send ``day``'s orders to ``broker`` (connected) and write the outputs; returns the summary.
+    ``venue``: the pipeline's; None: :func:`jgod_core.venue.default_venue`."""
+    venue = venue if venue is not None else default_venue()
+    with use_venue(venue):
+        return _trade_day(panel, targets, day, out, rules=rules, router=router, broker=broker,
+                          store_engine=store_engine, pretrade_hook=pretrade_hook,
+                          on_daily_loss_limit=on_daily_loss_limit, flatten_on_halt=flatten_on_halt,
+                          cash_cap=cash_cap, is_real_trade=is_real_trade, pipeline_sha=pipeline_sha, now=now,
+                          sleep=sleep, venue=venue)
+
+
+def _trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, rules: list[Any], router: Any,
+               broker: Any, store_engine: Any, pretrade_hook: Any, on_daily_loss_limit: TradingState,
+               flatten_on_halt: bool, cash_cap: float | None, is_real_trade: bool, pipeline_sha: str,
+               now: dt.datetime | None, sleep: Callable[[float], None] | None, venue: Venue) -> dict[str, Any]:
     report_account = getattr(broker, "account", None)
     if report_account is None:
         raise TradeError(f"broker {broker.name!r} cannot report the account's positions (no account())")
@@ -109,11 +126,11 @@ def trade_day(panel: Panel, targets: pd.DataFrame, day: dt.date, out: Path, *, r
     engine = RiskEngine(rules, state_store=state_store, pretrade_hook=pretrade_hook, audit=audit,
                         on_daily_loss_limit=on_daily_loss_limit, model_version=settings.model_version)
     run_id = "L" + _run_id(pipeline_sha, day, day)[1:]
-    session = LiveSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt)
+    session = LiveSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt, venue)
     if sleep is not None:
         session.sleep = sleep
     session.j = j  # the broker's cash already nets what is unsettled; today's fills settle T+2 on the ledger
-    ts = now or dt.datetime.combine(day, dt.time(9, 0))
+    ts = now or dt.datetime.combine(day, venue.session_hours(day)[0])
     expired = journal.expire_before(day, ts)
     still_working = sorted(cid for cid, on in journal.working_orders() if on >= day)
     if still_working:

@@ -3,6 +3,10 @@
 Money is exact: prices are :class:`~decimal.Decimal` on the tick ladder, quantities are whole
 shares (``int``), fees and taxes are whole NT$ (``int``). Every model is frozen; a change of an
 order's status is a new journal entry, never an in-place edit.
+
+What one unit of an order is (lot size, multiplier, asset class) is the venue's answer
+(:mod:`jgod_core.venue`), asked once when the order is built: the venue current at that moment
+(:func:`jgod_core.venue.default_venue`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Mapping
 
-from jgod_plugins.tw_market import instruments
 from jgod_core.errors import JGodError
-from jgod_plugins.tw_market.instruments import AssetClass
-from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
+from jgod_core.venue import AssetClass, Instrument, Venue, default_venue
 
 PRICE_QUANTUM = Decimal("0.01")
 
@@ -112,11 +114,12 @@ def next_status(current: OrderStatus, new: OrderStatus, client_order_id: str = "
 class Order:
     """A limit order for one instrument, as the strategy asks for it (before risk and routing).
 
-    ``asset`` says which exchange rules judge it (:mod:`jgod_plugins.tw_market.instruments`): stocks and ETFs
-    (TWSE: ``quantity`` in shares, 1,000-share lots, the stock or ETF tick ladder) or futures
-    (TAIFEX: ``quantity`` in contracts, the contract's tick and multiplier). ``is_etf=True``
-    implies ``asset=ETF`` and the reverse. ``reference_price`` is the exchange reference
-    (previous close / settlement) the ±10 % band is measured from.
+    ``asset`` says which exchange rules judge it: stocks and ETFs (``quantity`` in shares, the
+    venue's board lots and tick ladder) or futures (``quantity`` in contracts, the contract's tick
+    and multiplier); the venue's :class:`~jgod_core.venue.Instrument` for it is fixed when the
+    order is built (an unknown futures contract is an error then). ``is_etf=True`` implies
+    ``asset=ETF`` and the reverse. ``reference_price`` is the exchange reference (previous close /
+    settlement) the price band is measured from.
     """
 
     client_order_id: str
@@ -139,14 +142,19 @@ class Order:
         asset = AssetClass(self.asset)
         if self.is_etf and asset is AssetClass.STOCK:
             asset = AssetClass.ETF
-        if asset is AssetClass.FUTURE:
-            instruments.require_contract(self.symbol)
-            if self.is_etf or self.odd_lot:
-                raise ValueError(f"order {self.client_order_id}: a futures order is neither an ETF nor an odd lot")
+        instrument = default_venue().instrument(self.symbol, asset)
+        if asset is AssetClass.FUTURE and (self.is_etf or self.odd_lot):
+            raise ValueError(f"order {self.client_order_id}: a futures order is neither an ETF nor an odd lot")
+        object.__setattr__(self, "_instrument", instrument)
         object.__setattr__(self, "asset", asset)
         object.__setattr__(self, "is_etf", asset is AssetClass.ETF)
         object.__setattr__(self, "limit_price", to_price(self.limit_price))
         object.__setattr__(self, "reference_price", to_price(self.reference_price))
+
+    @property
+    def instrument(self) -> Instrument:
+        """What the venue said this order's symbol trades as, when the order was built."""
+        return self._instrument  # type: ignore[attr-defined]
 
     @property
     def is_future(self) -> bool:
@@ -154,13 +162,13 @@ class Order:
 
     @property
     def lot_size(self) -> int:
-        """Units of one lot: 1,000 shares, or 1 contract."""
-        return instruments.lot_size(self)
+        """Units of one lot, the venue's (TWSE: 1,000 shares; TAIFEX: 1 contract)."""
+        return self._instrument.lot_size  # type: ignore[attr-defined]
 
     @property
     def multiplier(self) -> int:
-        """NT$ per unit per 1.0 of price (1 for shares, NT$200 per TX point)."""
-        return instruments.multiplier(self)
+        """Money per unit per 1.0 of price, the venue's (1 for shares, NT$200 per TX point)."""
+        return self._instrument.multiplier  # type: ignore[attr-defined]
 
     @property
     def lots(self) -> float:
@@ -304,7 +312,14 @@ class AccountReport:
     as_of: dt.datetime | None = None
 
 
-def whole_lots(shares: float) -> int:
-    """Shares rounded towards zero to whole board lots."""
-    lots = int(abs(shares) // BOARD_LOT_SHARES)
-    return (1 if shares >= 0 else -1) * lots * BOARD_LOT_SHARES
+def whole_lots(shares: float, lot_size: int | None = None) -> int:
+    """Shares rounded towards zero to whole lots of ``lot_size`` shares (default: the board lot of a
+    stock at the current venue, :func:`jgod_core.venue.default_venue`)."""
+    size = lot_size if lot_size is not None else board_lot(default_venue())
+    lots = int(abs(shares) // size)
+    return (1 if shares >= 0 else -1) * lots * size
+
+
+def board_lot(venue: Venue) -> int:
+    """Shares in one board lot of a stock at ``venue``."""
+    return venue.instrument("", AssetClass.STOCK).lot_size

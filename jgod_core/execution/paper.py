@@ -1,6 +1,8 @@
 """Paper trading: the pipeline's daily target weights through the risk gate and the execution layer.
 
-Day by day over ``[start, end]`` (TWSE trading days of the panel):
+Day by day over ``[start, end]`` (trading days of the panel); every market fact — session hours,
+ticks, price band, lots, fees, tax, settlement days, the cost model — is the venue's answer
+(:mod:`jgod_core.venue`; the pipeline's venue, else the installed one):
 
 1. the decision uses data up to the previous close only (target weights dated the previous
    trading day, prices, volumes and market series cut there — no look-ahead);
@@ -10,14 +12,15 @@ Day by day over ``[start, end]`` (TWSE trading days of the panel):
    at the next decision; HALTED cancels working orders and flattens when the pipeline says so);
 4. target shares = weight × equity / previous close, in whole lots; the difference to the
    current position becomes one parent order per symbol (sells first, buys within the cash),
-   with a marketable limit ``limit_offset`` away from the previous close, inside the ±10 % band;
+   with a marketable limit ``limit_offset`` away from the previous close, inside the price band;
 5. the risk engine judges the parent, the router slices it, the engine judges each slice, and
    only then does the broker (paper) receive it; every status change is journaled first;
-6. fills update positions at once and cash through the T+2 ledger of
-   :mod:`jgod_plugins.tw_market.settlement` (the backtester's rule): a fill's cash flow (commission and tax
-   in whole NT$) settles two trading days later; buying power = settled cash + the net of the
-   unsettled amounts (same-day and earlier sale proceeds count, unpaid buys are deducted), so
-   no settlement day is overdrawn; ``equity.csv`` shows settled ``cash`` and ``unsettled``;
+6. fills update positions at once and cash through the T+n ledger of
+   :mod:`jgod_core.execution.settlement` (the backtester's rule): a fill's cash flow (commission and
+   tax in whole NT$) settles the venue's settlement days later (TWSE: T+2; futures the same day);
+   buying power = settled cash + the net of the unsettled amounts (same-day and earlier sale
+   proceeds count, unpaid buys are deducted), so no settlement day is overdrawn; ``equity.csv``
+   shows settled ``cash`` and ``unsettled``;
 7. per parent order, the execution residual = actual cost − predicted cost (fractions of the
    arrival price = the day's open), predicted from the decision-time daily-bar model.
 
@@ -40,18 +43,15 @@ import pandas as pd
 
 from jgod_core.execution.audit import AuditLog
 from jgod_core.errors import JGodError
-from jgod_plugins.tw_market.impact import daily_bar_slippage
-from jgod_plugins.tw_market.instruments import futures_contract
-from jgod_plugins.tw_market.rules import COMMISSION_RATE, commission, limit_down, limit_up, round_to_tick, sell_tax
 from jgod_core.risk.market_view import PanelMarketView
 from jgod_core.execution.journal import OrderJournal
 from jgod_core.execution.orders import ChildOrder, Order, OrderStatus, Side, TradingState, whole_lots
 from jgod_core.pipeline.panel import Panel
 from jgod_core.risk.engine import RiskContext, RiskEngine, TradingStateStore
 from jgod_plugins.analysis.risk_report import mean_bps
-from jgod_plugins.tw_market.settlement import SETTLEMENT_DAYS, SettlementLedger
+from jgod_core.execution.settlement import SettlementLedger
+from jgod_core.venue import AssetClass, Instrument, Venue, default_venue, use_venue
 
-SESSION_OPEN = dt.time(9, 0)
 PAPER_MODEL_VERSION = "paper"
 
 
@@ -68,7 +68,7 @@ class PaperSettings:
     impact_coef: float = 0.5  # daily-bar cost model used for the TCA prediction
     cost_window_days: int = 20
     model_version: str = PAPER_MODEL_VERSION
-    settlement_days: int = SETTLEMENT_DAYS  # TWSE T+2 (trading days)
+    settlement_days: int | None = None  # securities' cash settlement, trading days (None: the venue's, TWSE T+2)
 
 
 @dataclass
@@ -97,19 +97,20 @@ def _weights_on(targets: pd.DataFrame, day: np.datetime64) -> pd.Series | None:
     return None if row.isna().all() else row.fillna(0.0)
 
 
-def _limit_price(side: Side, reference: float, is_etf: bool, offset: float, as_of: dt.date | None = None) -> Decimal:
+def _limit_price(venue: Venue, instrument: Instrument, side: Side, reference: float, offset: float,
+                 as_of: dt.date | None = None) -> Decimal:
+    """The marketable limit ``offset`` away from ``reference``, on the ladder and inside the band."""
+    down, up = venue.price_band(instrument, reference, as_of)
     if side is Side.BUY:
-        price = min(float(round_to_tick(reference * (1 + offset), is_etf, "down", as_of)),
-                    float(limit_up(reference, is_etf, as_of)))
+        price = min(venue.round_price(instrument, reference * (1 + offset), "down", as_of), up)
     else:
-        price = max(float(round_to_tick(reference * (1 - offset), is_etf, "up", as_of)),
-                    float(limit_down(reference, is_etf, as_of)))
+        price = max(venue.round_price(instrument, reference * (1 - offset), "up", as_of), down)
     return Decimal(f"{price:.2f}")
 
 
-def _affordable(buying_power: float, limit: float) -> int:
+def _affordable(venue: Venue, instrument: Instrument, buying_power: float, limit: float) -> int:
     """Whole lots a buy at ``limit`` can pay for, commission included."""
-    return whole_lots(max(0.0, buying_power) / (limit * (1 + COMMISSION_RATE)))
+    return whole_lots(max(0.0, buying_power) / (limit * (1 + venue.commission_rate)), instrument.lot_size)
 
 
 def _throttle_pace(rules) -> tuple[int, float] | None:
@@ -134,11 +135,13 @@ def _paced(release: dt.datetime, sent_at: list[dt.datetime], max_submits: int, w
 
 
 class PaperSession:
-    """One paper run: risk engine, router, broker, journal and books, advanced a day at a time."""
+    """One paper run: risk engine, router, broker, journal and books, advanced a day at a time.
+
+    ``venue`` answers every market question (None: :func:`jgod_core.venue.default_venue`)."""
 
     def __init__(self, panel: Panel, targets: pd.DataFrame, engine: RiskEngine, router: Any, broker: Any,
                  journal: OrderJournal | None, settings: PaperSettings, run_id: str,
-                 flatten_on_halt: bool = True) -> None:
+                 flatten_on_halt: bool = True, venue: Venue | None = None) -> None:
         self.panel = panel
         self.targets = targets
         self.engine = engine
@@ -148,10 +151,15 @@ class PaperSession:
         self.settings = settings
         self.run_id = run_id
         self.flatten_on_halt = flatten_on_halt
-        self.ledger = SettlementLedger(settings.initial_cash, len(panel.dates), settings.settlement_days)
+        self.venue = venue = venue if venue is not None else default_venue()
+        self.is_etf = {s: bool(e) for s, e in zip(panel.symbols, _is_etf(panel))}
+        self.instruments = {s: venue.instrument(s, AssetClass.ETF if etf else AssetClass.STOCK)
+                            for s, etf in self.is_etf.items()}
+        ledger_days = (settings.settlement_days if settings.settlement_days is not None else
+                       max((venue.settlement_days(i) for i in self.instruments.values()), default=0))
+        self.ledger = SettlementLedger(settings.initial_cash, len(panel.dates), ledger_days)
         self.j = 0  # the trading day being traded (index into panel.dates)
         self.positions: dict[str, int] = {}
-        self.is_etf = {s: bool(e) for s, e in zip(panel.symbols, _is_etf(panel))}
         self.row = {s: i for i, s in enumerate(panel.symbols)}
         self.ctx = RiskContext(now=dt.datetime(1970, 1, 1))
         self.order_rows: list[dict] = []
@@ -203,7 +211,8 @@ class PaperSession:
         self.j = j
         self.ledger.start_day(j)  # what trades of j − 2 owe or bring settles before the open
         day = pd.Timestamp(panel.dates[j]).date()
-        open_ts = dt.datetime.combine(day, SESSION_OPEN)
+        session_open, session_close = self.venue.session_hours(day)
+        open_ts = dt.datetime.combine(day, session_open)
         decision_view = PanelMarketView(panel, j - 1)
         bars = {}
         for symbol, i in self.row.items():
@@ -230,7 +239,7 @@ class PaperSession:
             self._rebalance(j, weights, equity_prev, open_ts)
         for cid in self.broker.expire_day():
             order = self.broker.working[cid].order
-            self._journal(order, OrderStatus.EXPIRED, dt.datetime.combine(day, dt.time(13, 30)), "end of session")
+            self._journal(order, OrderStatus.EXPIRED, dt.datetime.combine(day, session_close), "end of session")
         self.previous_equity = equity_prev
         self.equity_rows.append({"date": day, "cash": self.cash, "unsettled": self.unsettled, "equity": self.equity(j),
                                  "gross_exposure": sum(abs(q) * m for q, m in
@@ -246,7 +255,8 @@ class PaperSession:
             ref = self._close(symbol, j - 1)
             side = Side.SELL if position > 0 else Side.BUY
             order = Order(f"{self.run_id}-{ts:%Y%m%d}-{symbol}-FLAT", symbol, side, abs(position),
-                          _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset, ts.date()),
+                          _limit_price(self.venue, self.instruments[symbol], side, ref, self.settings.limit_offset,
+                                       ts.date()),
                           Decimal(f"{ref:.2f}"), is_etf=self.is_etf[symbol], created_at=ts, reason="flatten_on_halt")
             self._journal(order, OrderStatus.NEW, ts, "flatten_on_halt")
             self._journal(order, OrderStatus.SUBMITTED, ts, "flatten_on_halt")  # journaled before the send
@@ -272,7 +282,7 @@ class PaperSession:
             ref = self._close(symbol, j - 1)
             if not np.isfinite(ref) or ref <= 0:
                 continue
-            target = whole_lots(float(weights.get(symbol, 0.0)) * equity / ref)
+            target = whole_lots(float(weights.get(symbol, 0.0)) * equity / ref, self.instruments[symbol].lot_size)
             delta = target - self.positions.get(symbol, 0)
             if delta:
                 wanted.append((symbol, delta, ref))
@@ -284,9 +294,10 @@ class PaperSession:
         for symbol, delta, ref in wanted:
             side = Side.BUY if delta > 0 else Side.SELL
             quantity = abs(delta)
-            limit = _limit_price(side, ref, self.is_etf[symbol], self.settings.limit_offset, ts.date())
+            instrument = self.instruments[symbol]
+            limit = _limit_price(self.venue, instrument, side, ref, self.settings.limit_offset, ts.date())
             if side is Side.BUY:
-                quantity = min(quantity, _affordable(projected, float(limit)))
+                quantity = min(quantity, _affordable(self.venue, instrument, projected, float(limit)))
                 if quantity <= 0:
                     continue
             parent = Order(f"{self.run_id}-{ts:%Y%m%d}-{symbol}-{side.value[0].upper()}", symbol, side, quantity,
@@ -297,8 +308,9 @@ class PaperSession:
                 continue
             approved = scheduled[0].order
             notional = float(approved.limit_price) * approved.quantity
-            projected += (notional - float(commission(notional)) - float(sell_tax(notional, approved.is_etf))
-                          if side is Side.SELL else -notional * (1 + COMMISSION_RATE))
+            projected += (notional - self.venue.commission(notional)
+                          - self.venue.tax(approved.instrument, Side.SELL, notional)
+                          if side is Side.SELL else -notional * (1 + self.venue.commission_rate))
             parents.append(scheduled)
         self._release(j, parents, ts)
 
@@ -344,7 +356,8 @@ class PaperSession:
         ctx.now = now
         self._journal(child, OrderStatus.NEW, now)
         if child.side is Side.BUY and not child.is_future:
-            affordable = _affordable(self.ledger.buying_power(self.j), float(child.limit_price))
+            affordable = _affordable(self.venue, child.instrument, self.ledger.buying_power(self.j),
+                                     float(child.limit_price))
             if affordable <= 0:
                 self._journal(child, OrderStatus.REJECTED, now, "no buying power left at release")
                 return []
@@ -371,7 +384,7 @@ class PaperSession:
     def _apply_fills(self, fills, ts: dt.datetime) -> None:
         for fill in fills:
             self.positions[fill.symbol] = self.positions.get(fill.symbol, 0) + fill.side.sign * fill.quantity
-            self.ledger.book(self.j, float(fill.cash_flow), 0 if futures_contract(fill.symbol) else None)
+            self.ledger.book(self.j, float(fill.cash_flow), self._settlement_days(fill.symbol))
             if self.journal is not None:
                 self.journal.record_fill(fill, ts)
             self.fill_rows.append({"ts": fill.ts or ts, "fill_id": fill.fill_id, "client_order_id": fill.client_order_id,
@@ -379,14 +392,22 @@ class PaperSession:
                                    "price": float(fill.price), "commission": fill.commission, "tax": fill.tax,
                                    "basis": fill.basis})
 
+    def _settlement_days(self, symbol: str) -> int:
+        """Trading days until a fill of ``symbol`` settles: the venue's for the instrument the symbol
+        trades as; securities take the settings' ``settlement_days`` when one is given."""
+        instrument = self.venue.instrument(symbol)
+        if instrument.is_future or self.settings.settlement_days is None:
+            return self.venue.settlement_days(instrument)
+        return self.settings.settlement_days
+
     def _tca(self, j: int, order: Order, fills) -> None:
         i = self.row[order.symbol]
         arrival = float(self.panel.fields["open"][i, j])
         lo = max(0, j - self.settings.cost_window_days)
         try:
-            predicted = daily_bar_slippage(order.quantity, float(order.reference_price),
-                                           self.panel.fields["close"][i, lo:j], self.panel.fields["volume"][i, lo:j],
-                                           order.is_etf, self.settings.impact_coef).slippage
+            predicted = self.venue.daily_bar_slippage(
+                order.instrument, order.quantity, float(order.reference_price), self.panel.fields["close"][i, lo:j],
+                self.panel.fields["volume"][i, lo:j], self.settings.impact_coef).slippage
         except ValueError:
             predicted = float("nan")
         filled = sum(f.quantity for f in fills)
@@ -412,9 +433,12 @@ def _run_id(pipeline_sha: str, start: dt.date, end: dt.date) -> str:
 def run_paper(panel: Panel, targets: pd.DataFrame, start: dt.date, end: dt.date, out: Path, *,
               rules: list[Any], router: Any, broker: Any, store_engine: Any = None, pretrade_hook: Any = None,
               on_daily_loss_limit: TradingState = TradingState.REDUCING, flatten_on_halt: bool = True,
-              settings: PaperSettings | None = None, pipeline_sha: str = "") -> PaperResult:
-    """Run the paper loop and write its outputs to ``out`` (see the module docstring)."""
+              settings: PaperSettings | None = None, pipeline_sha: str = "", venue: Venue | None = None) -> PaperResult:
+    """Run the paper loop and write its outputs to ``out`` (see the module docstring). ``venue``:
+    the pipeline's (:func:`jgod_core.venue.venue_for`); None: :func:`jgod_core.venue.default_venue`.
+    Orders built during the run ask that venue."""
     settings = settings or PaperSettings()
+    venue = venue if venue is not None else default_venue()
     dates = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))
     first = int(dates.searchsorted(pd.Timestamp(start)))
     last = int(dates.searchsorted(pd.Timestamp(end), side="right")) - 1
@@ -431,9 +455,10 @@ def run_paper(panel: Panel, targets: pd.DataFrame, start: dt.date, end: dt.date,
                         on_daily_loss_limit=on_daily_loss_limit, model_version=settings.model_version)
     run_id = _run_id(pipeline_sha, start, end)
     timeline_start = len(engine.state_store.timeline())
-    session = PaperSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt)
-    for j in range(first, last + 1):
-        session.run_day(j)
+    session = PaperSession(panel, targets, engine, router, broker, journal, settings, run_id, flatten_on_halt, venue)
+    with use_venue(venue):
+        for j in range(first, last + 1):
+            session.run_day(j)
     states = pd.DataFrame([{"ts": c.ts, "state": c.state.value, "reason": c.reason, "actor": c.actor}
                            for c in engine.state_store.timeline()[timeline_start:]],
                           columns=["ts", "state", "reason", "actor"])

@@ -1,11 +1,11 @@
-"""The three-phase scheduler (APScheduler 3.x): pre-market, intraday, post-market on TWSE days.
+"""The three-phase scheduler (APScheduler 3.x): pre-market, intraday, post-market on trading days.
 
-Each phase of a pipeline becomes one cron job (Mon–Fri at the phase's ``schedule``,
-Asia/Taipei; the intraday job ``warmup_minutes`` earlier — feeds connect early, orders start at
-``schedule``) in a persistent SQLAlchemy job store, with ``misfire_grace_time`` from the phase's
+Each phase of a pipeline becomes one cron job (Mon–Fri at the phase's ``schedule`` in the zone of
+the pipeline's venue, :func:`jgod_core.venue.venue_for` — Asia/Taipei for ``tw``; the intraday
+job ``warmup_minutes`` earlier — feeds connect early, orders start at ``schedule``) in a persistent SQLAlchemy job store, with ``misfire_grace_time`` from the phase's
 ``misfire_grace_seconds``, ``max_instances=1`` and ``coalesce=True``: after a restart, a run
 missed by less than the grace runs once; a run missed by more is skipped and the skip is
-recorded. A job that fires on a day XTAI has no session (a holiday) records a skip and does
+recorded. A job that fires on a day the venue has no session (a holiday) records a skip and does
 nothing. Every run, skip and failure is a row of the ``phase_runs`` table beside the job store
 (``jgod status`` shows them with the next run times).
 """
@@ -26,9 +26,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, insert, select
 
-from jgod_plugins.tw_market.calendar import TIMEZONE, is_trading_day
 from jgod_core.plugin.components import Phase
 from jgod_core.errors import JGodError
+from jgod_core.timeutil import zone
+from jgod_core.venue import use_venue, venue_for
 
 log = logging.getLogger("jgod.scheduler")
 _META = MetaData()
@@ -87,11 +88,13 @@ def run_phase(pipeline_path: str, phase: str, store_url: str, out_root: str) -> 
     """The job body (module-level so the persistent store can name it). Skips non-trading days."""
     from jgod_core.config.validate import load_pipeline
 
-    today = dt.datetime.now(dt.timezone.utc).astimezone(_tz()).date()
     pipeline = load_pipeline(pipeline_path)
+    venue = venue_for(pipeline)
+    today = dt.datetime.now(dt.timezone.utc).astimezone(zone(venue.timezone)).date()
     runs = RunLog(store_url)
-    if not is_trading_day(today):
-        runs.record(pipeline.config.name, phase, None, "skipped_holiday", f"{today} is not an XTAI session")
+    if not venue.is_trading_day(today):
+        runs.record(pipeline.config.name, phase, None, "skipped_holiday",
+                    f"{today} is not a trading day of venue {venue.name!r}")
         log.info("%s %s: %s is not a trading day; skipped", pipeline.config.name, phase, today)
         return "skipped_holiday"
     detail = execute_phase(pipeline, Phase(phase), today, Path(out_root), SERVICE.stop, SERVICE.metrics)
@@ -104,8 +107,15 @@ def execute_phase(pipeline: Any, phase: Phase, day: dt.date, out_root: Path, sto
     """Run one phase of ``pipeline`` for ``day`` now; return a one-line summary.
 
     The intraday phase is the live loop (:mod:`jgod_core.realtime.live`) until the phase's
-    ``end`` (Asia/Taipei) or ``stop``; ``clock`` (a ``LoopClock``) runs it on virtual time.
+    ``end`` (the venue's zone) or ``stop``; ``clock`` (a ``LoopClock``) runs it on virtual time.
+    Orders built during the phase ask the pipeline's venue.
     """
+    with use_venue(venue_for(pipeline)):
+        return _execute_phase(pipeline, phase, day, out_root, stop, metrics, clock)
+
+
+def _execute_phase(pipeline: Any, phase: Phase, day: dt.date, out_root: Path, stop: threading.Event | None,
+                   metrics: Any, clock: Any) -> str:
     out = out_root / pipeline.config.name / day.isoformat() / phase.value
     if phase is Phase.PRE_MARKET:
         from jgod_core.pipeline.runner import run_pipeline
@@ -115,7 +125,8 @@ def execute_phase(pipeline: Any, phase: Phase, day: dt.date, out_root: Path, sto
     if phase is Phase.INTRADAY:
         from jgod_core.realtime.session import IntradaySession, write_outputs
 
-        end = dt.datetime.combine(day, dt.time.fromisoformat(pipeline.config.phases.intraday.end), _tz())
+        end = dt.datetime.combine(day, dt.time.fromisoformat(pipeline.config.phases.intraday.end),
+                                  zone(venue_for(pipeline).timezone))
         end_ns = int(end.timestamp()) * 1_000_000_000
         result = IntradaySession(pipeline, metrics).run_live(day, end_ns, stop, clock)
         write_outputs(result, out, day, pipeline)
@@ -130,18 +141,14 @@ def execute_phase(pipeline: Any, phase: Phase, day: dt.date, out_root: Path, sto
     return "no intraday output to archive today"
 
 
-def _tz():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(TIMEZONE)
-
-
 def build_scheduler(pipeline: Any, store_url: str, out_root: str = "runs/serve",
                     scheduler_factory: Callable[..., Any] = BackgroundScheduler,
                     executors: dict | None = None, func: Callable | str | None = None) -> Any:
-    """A scheduler holding the pipeline's three phase jobs in the job store at ``store_url``."""
+    """A scheduler holding the pipeline's three phase jobs in the job store at ``store_url``, timed in
+    the zone of the pipeline's venue."""
     runs = RunLog(store_url)
-    kwargs: dict[str, Any] = {"jobstores": {"default": SQLAlchemyJobStore(url=store_url)}, "timezone": TIMEZONE,
+    timezone = venue_for(pipeline).timezone
+    kwargs: dict[str, Any] = {"jobstores": {"default": SQLAlchemyJobStore(url=store_url)}, "timezone": timezone,
                               "job_defaults": {"coalesce": True, "max_instances": 1}}
     if executors is not None:
         kwargs["executors"] = executors
@@ -164,7 +171,7 @@ def build_scheduler(pipeline: Any, store_url: str, out_root: str = "runs/serve",
         hour, minute = job_start(cfg, phase)
         scheduler._jgod_pending.append(dict(
             func=func or f"{__name__}:run_phase", trigger=CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute,
-                                                                      timezone=TIMEZONE),
+                                                                      timezone=timezone),
             args=(str(pipeline.path), phase.value, store_url, out_root), id=job_id(name, phase),
             name=f"{name} {phase.value}", misfire_grace_time=cfg.misfire_grace_seconds, coalesce=True,
             max_instances=1, replace_existing=False))

@@ -4,6 +4,10 @@
 ``JGOD_DATA_DIR`` or the per-user data directory), creates the database on first use and
 upgrades its schema to the newest Alembic revision. Every write goes through
 :meth:`Store.transaction`, so a failed load leaves the store as it was.
+
+Timestamps are naive UTC. A naive ``as_of`` given to a reader is wall-clock time of the venue
+(:func:`jgod_core.venue.default_venue`, Asia/Taipei for ``tw``). The embedded sample is loaded
+by the ``sample`` data source the plugins register, never imported from a plugin.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 import os
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -26,10 +31,12 @@ from jgod_core.errors import JGodError
 from jgod_core.storage import migrate
 from jgod_core.storage.models import Base, DailyBar, LoadRecord, MarketDaily, Security
 from jgod_core.storage.upsert import upsert
+from jgod_core.timeutil import to_utc_naive, utc_now
 
 ENV_URL = "JGOD_DB_URL"
 ENV_DATA_DIR = "JGOD_DATA_DIR"
 SQLITE_FILE = "jgod.sqlite"
+SAMPLE_SOURCE = "sample"  # the data source that loads the embedded sample
 
 
 class StoreError(JGodError):
@@ -155,8 +162,6 @@ class Store:
     def record_load(self, conn: Connection, source: str, dataset: str, rows: int, started_at: dt.datetime,
                     symbols: Sequence[str] | None = None, status: str = "ok", message: str | None = None) -> None:
         """Append one entry to the load log (inside the load's transaction)."""
-        from jgod_plugins.tw_market.timing import utc_now
-
         conn.execute(
             LoadRecord.__table__.insert(),
             {
@@ -173,10 +178,9 @@ class Store:
             return conn.execute(select(DailyBar.id).limit(1)).first() is not None
 
     def load_sample(self, progress: bool = True) -> dict[str, int]:
-        """Load (or reload, idempotently) the embedded real sample; returns rows written per dataset."""
-        from jgod_plugins.data.sample import load_sample_into
-
-        return load_sample_into(self, progress=progress)
+        """Load (or reload, idempotently) the embedded real sample through the installed ``sample``
+        data source; returns rows written per dataset."""
+        return _sample_source().load(self, progress=progress)
 
     def ensure_sample_loaded(self, progress: bool = True) -> bool:
         """Load the embedded sample when the store has no daily bars; True if it loaded."""
@@ -273,10 +277,34 @@ def _window(query, date_col, available_col, start, end, as_of):
     if end is not None:
         query = query.where(date_col <= end)
     if as_of is not None:
-        from jgod_plugins.tw_market.timing import to_utc_naive
-
-        query = query.where(available_col <= to_utc_naive(as_of))
+        query = query.where(available_col <= _as_utc(as_of))
     return query
+
+
+def _as_utc(as_of: dt.datetime) -> dt.datetime:
+    """``as_of`` as naive UTC; a naive one is the venue's wall-clock time."""
+    if as_of.tzinfo is not None:
+        return to_utc_naive(as_of)
+    from jgod_core.venue import default_venue
+
+    return to_utc_naive(as_of, default_venue().timezone)
+
+
+@lru_cache(maxsize=1)
+def _sample_source_class() -> type:
+    from jgod_core.plugin.components import ComponentKind
+    from jgod_core.plugin.manager import load_kernel
+
+    entry = load_kernel().registry.get(ComponentKind.DATA_SOURCE, SAMPLE_SOURCE)
+    if entry is None or not callable(getattr(entry.cls, "load", None)):
+        raise StoreError(f"no data source {SAMPLE_SOURCE!r} with load(store, progress) is installed (the built-in "
+                         "data plugin, entry point builtin_data, provides it; is it on the plugin block-list?)")
+    return entry.cls
+
+
+def _sample_source():
+    """An instance of the installed ``sample`` data source (resolved once through the plugin registry)."""
+    return _sample_source_class()()
 
 
 def open_store(url: str | None = None, *, schema: str | None = None, upgrade: bool = True,

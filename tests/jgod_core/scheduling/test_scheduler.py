@@ -11,6 +11,7 @@ from apscheduler.executors.debug import DebugExecutor
 import apscheduler.executors.base as aps_executors
 import apscheduler.schedulers.base as aps_base
 from jgod_core.scheduling import scheduler as sched
+from jgod_core.venue import default_venue
 
 TPE = ZoneInfo("Asia/Taipei")
 CALLS: list[tuple] = []
@@ -103,7 +104,7 @@ def test_jobs_have_explicit_grace_single_instance_and_coalesce(clock, tmp_path, 
 
 def test_phase_on_a_holiday_is_skipped_and_recorded(tmp_path, monkeypatch):
     # 2026-06-19 (Friday) is the Dragon Boat Festival: no XTAI session.
-    assert not sched.is_trading_day(dt.date(2026, 6, 19))
+    assert not default_venue().is_trading_day(dt.date(2026, 6, 19))
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     monkeypatch.setattr(sched, "execute_phase", lambda *a: pytest.fail("a holiday must not run the phase"))
 
