@@ -268,6 +268,8 @@ class PipelineConfig(StrictModel):
     description: str = ""
     market: Literal["TWSE", "TPEx", "TAIFEX"] = "TWSE"
     timezone: Literal["Asia/Taipei"] = "Asia/Taipei"
+    venue: ComponentName | None = Field(None, description="Venue component (calendar, instruments, ticks, fees); "
+                                                          "default: the single installed venue.")
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     universe: UniverseConfig = Field(default_factory=UniverseConfig)
     data: DataConfig = Field(default_factory=DataConfig)
