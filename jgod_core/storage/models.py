@@ -20,6 +20,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -312,6 +313,13 @@ class AttributionResult(Base):
 
 # -- orders and audit (generic columns; details in payload_json) --------------------------------
 
+#: Prices, fees and taxes of the order journal: exact decimals in the database (PostgreSQL
+#: ``NUMERIC(20, 4)``: a tick is 0.01 and fees are whole NT$, so four places lose nothing), handed
+#: to Python as floats because every computation on them (fills, reconciliation) is in floats of
+#: already tick-rounded prices. SQLite has no decimal storage (NUMERIC affinity keeps REAL or
+#: INTEGER and would hand back ``965`` for ``965.0``), so there the column stays REAL.
+Money = Numeric(20, 4, asdecimal=False).with_variant(Float(), "sqlite")
+
 
 class OrderRecord(Base):
     """A parent or child order as the router/broker saw it; status changes update the row."""
@@ -325,7 +333,7 @@ class OrderRecord(Base):
     symbol: Mapped[str] = mapped_column(String(16))
     side: Mapped[str] = mapped_column(String(8))
     quantity: Mapped[float] = mapped_column(Float)
-    price: Mapped[float | None] = mapped_column(Float)
+    price: Mapped[float | None] = mapped_column(Money)
     order_type: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     broker: Mapped[str | None] = mapped_column(String(32))
@@ -347,9 +355,9 @@ class FillRecord(Base):
     symbol: Mapped[str] = mapped_column(String(16))
     side: Mapped[str] = mapped_column(String(8))
     quantity: Mapped[float] = mapped_column(Float)
-    price: Mapped[float] = mapped_column(Float)
-    fee: Mapped[float | None] = mapped_column(Float)
-    tax: Mapped[float | None] = mapped_column(Float)
+    price: Mapped[float] = mapped_column(Money)
+    fee: Mapped[float | None] = mapped_column(Money)
+    tax: Mapped[float | None] = mapped_column(Money)
     model_version: Mapped[str | None] = mapped_column(String(64))
     is_real_trade: Mapped[bool] = mapped_column(Boolean, default=False)
     payload_json: Mapped[str | None] = mapped_column(Text)

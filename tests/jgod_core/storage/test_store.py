@@ -160,3 +160,18 @@ def test_full_sample_loads_and_reloads_idempotently(store):
     assert store.ensure_sample_loaded(progress=False) is False
     assert set(store.load_sample(progress=False).values()) == {0}
     assert store.count(models.DailyBar) == 123_119
+
+
+def test_journal_money_columns_are_exact_numerics_that_round_trip_a_price_and_fee(store):
+    columns = {c["name"]: c["type"] for c in inspect(store.engine).get_columns("fills", schema=store.schema)}
+    exact = store.engine.dialect.name != "sqlite"  # SQLite has no decimal storage: REAL there
+    assert all(type(columns[name]).__name__ in ({"NUMERIC", "Numeric"} if exact else {"FLOAT", "REAL"})
+               for name in ("price", "fee", "tax")), columns
+    now = dt.datetime(2025, 5, 23, 1, 30)
+    with store.engine.begin() as conn:
+        conn.execute(models.FillRecord.__table__.insert().values(
+            fill_id="f1", order_id="o1", ts=now, symbol="2330", side="buy", quantity=1000, price=965.0,
+            fee=1375.0, tax=0.0))
+        row = conn.execute(select(models.FillRecord.__table__)).one()
+    assert (row.price, row.fee, row.tax) == (965.0, 1375.0, 0.0)
+    assert isinstance(row.price, float)
