@@ -25,7 +25,7 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from sqlalchemy import Engine, insert, select
 
 from jgod_core.errors import JGodError
 from jgod_core.execution.orders import Action, ChildOrder, Order, TradingState, Verdict
+from jgod_core.risk.market_view import MarketView
 from jgod_core.storage.models import TradingStateChange
 
 PARENT = "parent"
@@ -138,13 +139,6 @@ def guard_schedule(schedule: Callable) -> Callable:
 # -- context -----------------------------------------------------------------------------------
 
 
-class MarketViewLike(Protocol):
-    def bars(self, symbol: str, window: int) -> dict[str, np.ndarray] | None: ...
-    def series(self, name: str, window: int) -> np.ndarray | None: ...
-    def why_missing(self, name: str) -> str: ...
-    def book(self, symbol: str) -> Any: ...
-
-
 @dataclass
 class RiskContext:
     """What the rules know when they judge an order (kept current by the caller).
@@ -159,7 +153,7 @@ class RiskContext:
     """
 
     now: dt.datetime
-    market: MarketViewLike | None = None
+    market: MarketView | None = None
     positions: dict[str, int] = field(default_factory=dict)
     mark_prices: dict[str, float] = field(default_factory=dict)
     equity: float = 0.0
