@@ -11,8 +11,9 @@ What it builds (see :mod:`jgod_core.pipeline.panel` for the conventions):
   holds adjustment events (otherwise ``missing["adj_factor"]`` says so and prices stay raw);
 - Taiwan market series on their own date: ``taiex_*``, ``tx_*`` (regular session);
 - US and FX series by as-of join: the value on Taiwan date T is the latest observation
-  published by the end of T (in the venue's zone, Taipei), i.e. a US close of US date D appears on Taiwan dates after
-  D only; observations older than ``US_STALENESS_DAYS`` are not carried forward;
+  published by the end of T in the venue's zone (Taipei), i.e. a US close of US date D appears
+  on Taiwan dates after D only; observations older than ``US_STALENESS_DAYS`` are not carried
+  forward;
 - ``monthly_revenue`` (NT$): the latest monthly operating revenue published by the end of T.
   Companies file month M's revenue by the 10th of M+1 (MOPS rule), so a revenue month is stamped
   23:59:59 Taipei on the 10th of the next month (stamped so by the data source that loads it):
@@ -289,4 +290,5 @@ def _note_gaps(dates: np.ndarray, missing, venue: Venue) -> None:
     gaps = np.setdiff1d(calendar, dates)
     if len(gaps):
         shown = ", ".join(str(d) for d in gaps[:10]) + (" …" if len(gaps) > 10 else "")
-        missing["calendar_gaps"] = f"{len(gaps)} XTAI trading day(s) without bars in the store: {shown}"
+        missing["calendar_gaps"] = (f"{len(gaps)} trading day(s) of venue {venue.name!r} without bars in the store: "
+                                    f"{shown}")
