@@ -262,15 +262,51 @@ _COMMAND_GROUPS: tuple[str, ...] = ("jgod_core.cli.data", "jgod_core.cli.realtim
                                      "jgod_core.cli.new")
 
 
+#: Hook implementations of ``jgod_register_commands`` already called in this process (the app is global).
+_COMMANDS_REGISTERED: set[tuple[str, object]] = set()
+#: Why plugin commands are missing: the plugins could not be loaded (reported by the commands that need them).
+_plugin_commands_error: Optional[str] = None
+
+
 def _register_groups() -> None:
+    """Add the kernel's command groups, then every plugin's commands (``jgod_register_commands``)."""
     for module_name in _COMMAND_GROUPS:
         importlib.import_module(module_name).register(app)
+    _register_plugin_commands()
+
+
+def _register_plugin_commands() -> None:
+    """Call each plugin's ``jgod_register_commands(app)`` once; one that raises is an error naming the
+    plugin. Plugins that cannot be loaded add no command: the commands that load them report why."""
+    global _plugin_commands_error
+    from jgod_core.errors import PluginLoadError
+    from jgod_core.plugin.manager import load_kernel
+
+    try:
+        kernel = load_kernel()
+    except PluginLoadError as exc:
+        _plugin_commands_error = str(exc)
+        return
+    _plugin_commands_error = None
+    origins = {p.name: p for p in kernel.plugins}
+    for impl in kernel.pm.hook.jgod_register_commands.get_hookimpls():
+        key = (impl.plugin_name, impl.function)
+        if key in _COMMANDS_REGISTERED:
+            continue
+        try:
+            impl.function(app=app)
+        except Exception as exc:  # noqa: BLE001 - reported with the plugin's identity
+            info = origins.get(impl.plugin_name)
+            dist, version = (info.distribution, info.distribution_version) if info else ("local", "")
+            origin = f"plugin {impl.plugin_name!r} (distribution {dist!r}{' ' + version if version else ''})"
+            raise PluginLoadError(f"{origin} failed in jgod_register_commands: {type(exc).__name__}: {exc}") from exc
+        _COMMANDS_REGISTERED.add(key)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point of the ``jgod`` script."""
-    _register_groups()
     try:
+        _register_groups()
         # standalone_mode=False: click returns the code of a raised Exit instead of exiting.
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
@@ -288,6 +324,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     except Exception as exc:  # click usage errors: typer >= 0.26 vendors click, so match by shape
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
+            if _plugin_commands_error is not None:
+                err_console.print(f"note: the commands of plugins are unavailable: {_plugin_commands_error}",
+                                  markup=False)
             return exc.exit_code
         raise
     return code if isinstance(code, int) else 0

@@ -1,9 +1,12 @@
-"""``jgod data``: load the embedded sample, show what the store holds, fetch from a provider."""
+"""``jgod data``: load the embedded sample and show what the store holds.
+
+Plugins add commands to the group :data:`data_app` through ``jgod_register_commands`` (the data
+plugin adds ``jgod data fetch``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from typing import Optional
 
@@ -81,39 +84,3 @@ def _when(value) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
     return str(value)
-
-
-@data_app.command("fetch")
-def fetch(
-    source: str = typer.Option(..., "--source", help="finmind | polygon | shioaji"),
-    dataset: str = typer.Option(..., "--dataset", help="Dataset of the source, e.g. TaiwanStockPrice."),
-    symbols: str = typer.Option(..., "--symbols", help="Comma-separated codes or tickers, e.g. 2330,0050."),
-    start: dt.datetime = typer.Option(..., "--start", formats=["%Y-%m-%d"], help="First date (YYYY-MM-DD)."),
-    end: Optional[dt.datetime] = typer.Option(None, "--end", formats=["%Y-%m-%d"], help="Last date (default: today)."),
-    store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
-    full: bool = typer.Option(False, "--full", help="Refetch the whole range instead of only what is missing."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Provider API base URL (a local mirror or test "
-                                                                    "server), e.g. http://127.0.0.1:8080/api/v4."),
-) -> None:
-    """Fetch a dataset from a provider into the store, incrementally and idempotently."""
-    from jgod_core.errors import JGodError
-    from jgod_plugins.data.fetching import fetch_into_store
-
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise JGodError(f"--base-url {base_url!r} must start with http:// or https://")
-    if source == "finmind":
-        from jgod_plugins.adapters.finmind.data import TOKEN_ENV
-
-        if not os.environ.get(TOKEN_ENV):
-            Console(stderr=True).print(f"note: {TOKEN_ENV} is not set: FinMind is queried anonymously, with its "
-                                       f"smaller quota (set {TOKEN_ENV}=... for the token quota)")
-    opened = _open(store)
-    report = fetch_into_store(opened, source, dataset, symbols, start.date(), end.date() if end else None,
-                              incremental=not full, progress=True,
-                              params={"base_url": base_url.rstrip("/")} if base_url else None)
-    table = Table(title=f"{source} {dataset} → {opened.url}")
-    for col in ("symbol", "requested", "rows received", "rows written"):
-        table.add_column(col)
-    for line in report:
-        table.add_row(line.symbol, line.requested, f"{line.received:,}", f"{line.written:,}")
-    console.print(table)

@@ -106,3 +106,16 @@ def jgod_pretrade_check(order: Any, context: Any) -> Any | None:
     Return a denial verdict to stop the order, or ``None`` to let it pass.
     Stops at first non-None result.
     """
+
+
+@hookspec
+def jgod_register_commands(app: Any) -> None:
+    """Add commands to the ``jgod`` command line (as datasette's ``register_commands(cli)``).
+
+    Called once per process for each plugin, when the command line is built and before its
+    arguments are parsed. ``app`` is the root :class:`typer.Typer`: add a command with
+    ``app.command("name")(function)`` or a group with ``app.add_typer(group, name="name")``; the
+    kernel's own groups are importable (``jgod_core.cli.data.data_app`` is ``jgod data``). Keep
+    the hook cheap (import heavy modules inside the command). A hook that raises is an error
+    naming the plugin and its distribution.
+    """

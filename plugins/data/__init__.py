@@ -12,3 +12,11 @@ def jgod_register_components(register):
     from jgod_plugins.data.sample import SampleDataSource
 
     register(SampleDataSource)
+
+
+@hookimpl
+def jgod_register_commands(app):
+    """Add ``jgod data fetch`` (fetch a provider's dataset into the store)."""
+    from jgod_plugins.data.commands import register
+
+    register(app)
