@@ -1,4 +1,64 @@
-"""Building blocks shared by the built-in factors (whole-panel numba kernels, no Python loop per symbol).
+"""The factor SDK: what a factor author (built-in or third-party) builds a ``compute`` from.
+
+Everything here works on whole panels, ``(symbols, dates)`` float64 arrays (numba kernels, no
+Python loop per symbol), reads nothing after the date it computes for, and marks what it cannot
+compute as NaN, never as a filled-in value. Import it as ``from jgod_plugins.sdk.factors import …``
+(rolling windows, z-scores and ranks are in :mod:`jgod_plugins.sdk.numerics`).
+
+Helpers, each with a one-line example (``panel`` is a :class:`jgod_core.Panel`, ``p`` the factor's
+params, a subclass of :class:`FactorParams`):
+
+========================  ==================================================================================
+``FactorParams``          ``class MyParams(FactorParams): window_days: int = Field(20, ge=1, le=504, description=…)``
+``MarketMappedParams``    ``class MyParams(MarketMappedParams): ...`` (adds ``beta_window``, ``signal_z_window``)
+``min_periods``           ``count = min_periods(60, p.min_valid_fraction)`` → 54 valid dates needed of 60
+``factor_inputs``         ``inputs = factor_inputs(panel); inputs.close, inputs.volume, inputs.returns``
+``valid_inputs``          ``high, low = valid_inputs(panel, "high", "low")`` (adjusted, NaN on invalid days)
+``simple_returns``        ``r5 = simple_returns(inputs.close, 5)`` → ``c_t / c_{t-5} - 1``
+``typical_price``         ``tp = typical_price(panel)`` → ``(H + L + C) / 3`` on valid days
+``stock_beta_to_taiex``   ``beta = stock_beta_to_taiex(panel, p)`` (rolling OLS beta to TAIEX returns)
+``beta_zscore``           ``bz = beta_zscore(panel, p)`` (cross-sectional z-score of that beta)
+``beta_exposure``         ``b.exposure(beta_exposure(bz, panel.series["vix_close"], p, sign=-1.0))``
+``scale_by_date``         ``x = scale_by_date(beta, regime)`` → ``beta[i, t] * regime[t]``
+``ResultBuilder``         ``b = ResultBuilder(self.name, panel, p); b.add("mom", m, warmup=20); b.score_input(m)``
+``why_absent``            ``b.miss("vix_z", why_absent(panel, "vix_close"))`` (the loader's reason)
+``group_codes``           ``codes, names = group_codes(panel.attributes["industry"])``
+``per_symbol``            ``heat = per_symbol(by_industry, codes)`` (each symbol gets its group's row)
+``PRICE_FIELDS``          ``{"open", "high", "low", "close"}``: the fields :func:`valid_inputs` adjusts
+========================  ==================================================================================
+
+A complete ``compute`` (N-day momentum of the adjusted close, warm-up NaN)::
+
+    def compute(self, panel: Panel) -> FactorResult:
+        p = self.params
+        momentum = simple_returns(factor_inputs(panel).close, p.window_days)  # NaN after a halt
+        builder = ResultBuilder(self.name, panel, p)
+        momentum = builder.add("momentum", momentum, warmup=p.window_days)  # first window_days dates NaN
+        builder.score_input(momentum)                                       # cross-sectional z-score
+        return builder.build(warmup=self.warmup_days(p))
+
+Panel field names (what :meth:`Panel.field`, ``panel.series`` and ``panel.attributes`` hold when
+the panel comes from the store, :func:`jgod_core.data.load_panel`; absent ones are named in
+``panel.missing`` with the reason, and ``panel.field(name)`` raises
+:class:`jgod_core.MissingDataError` with it):
+
+- per-symbol ``(n, t)`` fields, ``panel.field(name)``: ``open``, ``high``, ``low``, ``close``
+  (raw TWD; NaN on a day without a published price), ``volume`` (shares), ``halted`` (1.0 on a
+  day without a published price, else 0.0), ``adj_factor`` (multiply a raw price by it for the
+  dividend/split-adjusted price; absent from the shipped sample, which has no adjustment table,
+  so :meth:`Panel.adjusted` returns raw prices there), ``monthly_revenue`` (NT$, the latest
+  monthly revenue published by the end of each date; the sample holds it for 2330 only);
+- market ``(t,)`` series, ``panel.series[name]`` (test with ``panel.has_series(name)``):
+  ``taiex_open``, ``taiex_high``, ``taiex_low``, ``taiex_close``; ``tx_open``, ``tx_high``,
+  ``tx_low``, ``tx_close``, ``tx_volume``, ``tx_settlement``, ``tx_open_interest`` (TAIFEX TX
+  near month, regular session); ``vix_open``, ``vix_high``, ``vix_low``, ``vix_close``,
+  ``sp500_close``, ``nasdaq100_close``, ``es_close``, ``nq_close``, ``usdtwd`` (US and FX
+  series on the first Taiwan date after their own: a US close of date D is on Taiwan dates
+  after D only);
+- per-symbol ``(n,)`` attributes, ``panel.attributes[name]``: ``industry``, ``market`` (TWSE or
+  TPEx), ``security_type``;
+- never in the panel (``panel.missing`` says so): ``institutional_flows``, ``margin``,
+  ``broker_branches``, ``fundamentals``; ``calendar_gaps`` lists XTAI days without bars.
 
 Conventions every built-in factor follows:
 
@@ -17,13 +77,16 @@ Conventions every built-in factor follows:
 - **Score**: the mean, over the per-symbol score inputs valid for that symbol and date, of their
   cross-sectional winsorised z-scores (:func:`jgod_plugins.sdk.numerics.cross_sectional_zscore`); NaN
   when none is valid. Market-level ``(t,)`` signals enter the score only through a per-symbol
-  exposure, :func:`beta_exposure`.
+  exposure, :func:`beta_exposure`. The score is therefore *cross-sectional*: a symbol's score
+  depends on the other symbols of the panel on that date (its components need not).
 - **Shared inputs**: the masked close/volume, returns (:func:`factor_inputs`), typical price
   and the betas to TAIEX with their z-score are computed once per panel instance and memoised
   on it (``Panel.derived``, keyed by the parameters they depend on) as read-only arrays, so
   factors run on the same panel never recompute nor modify each other's inputs.
 - **Kernels** sweep each symbol's dates once, computing all of a factor's rolling windows in
   that sweep, and write into arrays allocated with numpy (see :mod:`jgod_plugins.sdk.numerics`).
+
+Check a factor against these rules with :func:`jgod_core.testing.contracts.check_factor`.
 """
 
 from __future__ import annotations
@@ -45,9 +108,34 @@ from jgod_plugins.sdk.numerics import (
 )
 from jgod_core.pipeline.panel import FactorResult, Panel
 
+__all__ = [
+    "PRICE_FIELDS",
+    "FactorParams",
+    "MarketMappedParams",
+    "FactorInputs",
+    "ResultBuilder",
+    "min_periods",
+    "valid_inputs",
+    "factor_inputs",
+    "simple_returns",
+    "typical_price",
+    "stock_beta_to_taiex",
+    "beta_zscore",
+    "beta_exposure",
+    "scale_by_date",
+    "why_absent",
+    "group_codes",
+    "per_symbol",
+]
+
 
 class FactorParams(Params):
-    """Params every built-in factor shares."""
+    """Params every built-in factor shares; subclass it for a factor's own params.
+
+    ``min_valid_fraction`` is what :func:`min_periods` turns into a window's required count of
+    valid dates; ``winsor_sigma`` clips the cross-sectional z-scores :class:`ResultBuilder` puts
+    into the score. Frozen, unknown keys and NaN rejected (:class:`jgod_core.Params`).
+    """
 
     min_valid_fraction: float = Field(
         0.9, ge=0.5, le=1.0,
@@ -60,7 +148,11 @@ class FactorParams(Params):
 
 
 class MarketMappedParams(FactorParams):
-    """Params of factors that map market-level signals to symbols through their beta to TAIEX."""
+    """Params of factors that map market-level signals to symbols through their beta to TAIEX.
+
+    ``beta_window`` is the window of :func:`stock_beta_to_taiex`, ``signal_z_window`` the one of the
+    rolling z-score :func:`beta_exposure` puts a market series on.
+    """
 
     beta_window: int = Field(
         120, ge=20, le=500, description="Trading days in each stock's rolling beta of daily returns to TAIEX."
@@ -72,19 +164,29 @@ class MarketMappedParams(FactorParams):
 
 
 def min_periods(window: int, fraction: float) -> int:
-    """Valid observations a window of ``window`` dates needs under ``min_valid_fraction``."""
+    """Valid observations a window of ``window`` dates needs under ``min_valid_fraction``.
+
+    ``ceil(fraction * window)``, at least 1: ``min_periods(60, 0.9) == 54``,
+    ``min_periods(20, 1.0) == 20`` (one halt inside the window blanks it). Pass it as the
+    ``min_periods`` of the :mod:`jgod_plugins.sdk.numerics` rolling kernels.
+    """
     return max(1, math.ceil(fraction * window - 1e-12))
 
 
 PRICE_FIELDS = frozenset({"open", "high", "low", "close"})
+"""The per-symbol fields that are prices: :func:`valid_inputs` multiplies them by ``adj_factor``."""
 
 
 def valid_inputs(panel: Panel, *names: str) -> list[np.ndarray]:
     """The named fields, NaN on days that are not valid (no close, or flagged halted).
 
     Price fields come adjusted (``raw × adj_factor`` when a factor is loaded), anything else
-    (volume in shares, margin balances …) raw. One fused pass and one new array per field.
+    (volume in shares, margin balances …) raw. One fused pass and one new array per field, each
+    ``(n, t)`` and the caller's to modify. No lag: the value at ``t`` is the field at ``t``.
+    A field the panel lacks raises :class:`jgod_core.MissingDataError` with the loader's reason.
     Close and volume, which every factor reads, are shared through :func:`factor_inputs`.
+
+    Example: ``high, low = valid_inputs(panel, "high", "low")``.
     """
     close = panel.field("close")
     halted = panel.fields.get("halted")
@@ -136,7 +238,14 @@ class FactorInputs:
 
 
 def factor_inputs(panel: Panel) -> FactorInputs:
-    """The panel's :class:`FactorInputs`, computed on first use and memoised on the panel."""
+    """The panel's :class:`FactorInputs`, computed on first use and memoised on the panel.
+
+    The arrays are read-only and shared by every factor run on the same panel instance: copy
+    (or pass to a kernel that allocates its output) before changing values. Needs the ``close``
+    and ``volume`` fields; ``halted`` and ``adj_factor`` are used when present.
+
+    Example: ``inputs = factor_inputs(panel); r = inputs.returns``.
+    """
     return panel.derived("factors.inputs", lambda: FactorInputs(*_read_only(*_inputs(panel))))
 
 
@@ -173,7 +282,10 @@ def _inputs_kernel(close, volume, halted, factor, has_halted, has_factor, close_
 
 
 def typical_price(panel: Panel) -> np.ndarray:
-    """``(n, t)`` read-only ``(H + L + C) / 3`` of adjusted prices on valid days (NaN elsewhere), memoised."""
+    """``(n, t)`` read-only ``(H + L + C) / 3`` of adjusted prices on valid days (NaN elsewhere), memoised.
+
+    No lag (the value at ``t`` uses the bar of ``t``); needs ``high`` and ``low``.
+    """
     def build() -> np.ndarray:
         close = factor_inputs(panel).close
         factor = panel.fields.get("adj_factor")
@@ -205,7 +317,8 @@ def stock_beta_to_taiex(panel: Panel, params: MarketMappedParams) -> np.ndarray:
     """``(n, t)`` read-only rolling OLS beta of each stock's daily return to TAIEX's, memoised.
 
     Needs the ``taiex_close`` series; the window and its ``min_valid_fraction`` come from
-    ``params`` (factors with equal settings share one computation).
+    ``params`` (factors with equal settings share one computation). The beta at ``t`` uses the
+    returns of ``t - beta_window + 1 .. t``; NaN until :func:`min_periods` of them are valid.
     """
     window = params.beta_window
     count = min_periods(window, params.min_valid_fraction)
@@ -218,7 +331,11 @@ def stock_beta_to_taiex(panel: Panel, params: MarketMappedParams) -> np.ndarray:
 
 
 def beta_zscore(panel: Panel, params: MarketMappedParams) -> np.ndarray:
-    """Read-only cross-sectional winsorised z-score of :func:`stock_beta_to_taiex`, memoised."""
+    """Read-only cross-sectional winsorised z-score of :func:`stock_beta_to_taiex`, memoised.
+
+    Per date across the panel's symbols (so it depends on which symbols the panel holds),
+    clipped to ±``winsor_sigma``; NaN where the beta is.
+    """
     window, sigma = params.beta_window, params.winsor_sigma
     count = min_periods(window, params.min_valid_fraction)
     return panel.derived(
@@ -235,7 +352,12 @@ def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def simple_returns(prices: np.ndarray, periods: int = 1) -> np.ndarray:
-    """``p_t / p_{t-periods} - 1`` along the last axis; NaN for the first ``periods`` dates."""
+    """``p_t / p_{t-periods} - 1`` along the last axis; NaN for the first ``periods`` dates.
+
+    Works on ``(t,)`` series and ``(n, t)`` fields alike and returns a new array. NaN where either
+    price is NaN (so with :func:`factor_inputs` closes, NaN when a halt falls on either end); no
+    fill, no look-ahead. Example: ``simple_returns(panel.series["taiex_close"])``.
+    """
     flat = np.ascontiguousarray(prices, dtype=np.float64)
     out = np.empty(flat.shape)
     _returns_kernel(flat.reshape(-1, flat.shape[-1]), periods, out.reshape(-1, flat.shape[-1]))
@@ -257,7 +379,9 @@ def beta_exposure(beta_z: np.ndarray, signal: np.ndarray, params: MarketMappedPa
 
     ``beta_z`` is the cross-sectional z-score of the stocks' betas to TAIEX and ``z(signal)`` the
     signal's rolling z-score over ``signal_z_window`` dates, clipped to ±``winsor_sigma``. A
-    positive market signal thus lifts high-beta stocks and lowers low-beta ones.
+    positive market signal thus lifts high-beta stocks and lowers low-beta ones. NaN where the
+    beta z-score is NaN or the signal's z-score lacks :func:`min_periods` valid dates. Pass the
+    result to :meth:`ResultBuilder.exposure` (it is already on a z-score scale).
     """
     window = params.signal_z_window
     z = rolling_zscore(signal, window, min_periods(window, params.min_valid_fraction))
@@ -267,7 +391,10 @@ def beta_exposure(beta_z: np.ndarray, signal: np.ndarray, params: MarketMappedPa
 
 
 def scale_by_date(panel: np.ndarray, per_date: np.ndarray) -> np.ndarray:
-    """New ``(n, t)`` array ``panel[i, t] * per_date[t]`` (a market-level series applied to every symbol)."""
+    """New ``(n, t)`` array ``panel[i, t] * per_date[t]`` (a market-level series applied to every symbol).
+
+    NaN where either factor is NaN; no lag.
+    """
     out = np.empty(panel.shape)
     np.multiply(panel, per_date, out=out)
     return out
@@ -292,22 +419,35 @@ class ResultBuilder:
     _score_parts: list[tuple[np.ndarray, tuple | None, float]] = field(default_factory=list)  # values, moments, sign
 
     def add(self, name: str, values: np.ndarray, warmup: int) -> np.ndarray:
+        """Record component ``name``: its first ``warmup`` dates are set to NaN in place; returns ``values``.
+
+        ``values`` is ``(n, t)`` per symbol or ``(t,)`` market-wide (then it appears with symbol
+        ``"*"`` in long output). Pass the number of dates of history its first value needs.
+        """
         values = np.asarray(values, dtype=np.float64)
         values[..., :warmup] = np.nan
         self.components[name] = values
         return values
 
     def miss(self, name: str, reason: str) -> None:
+        """Report component ``name`` as not computed, with ``reason`` (e.g. :func:`why_absent`)."""
         self.missing[name] = reason
 
     def score_input(self, values: np.ndarray, sign: float = 1.0) -> None:
+        """Add an ``(n, t)`` array to the score: per date, its winsorised cross-sectional z-score × ``sign``."""
         values = np.ascontiguousarray(values, dtype=np.float64)
         self._score_parts.append((values, cross_sectional_moments(values), sign))
 
     def exposure(self, values: np.ndarray, sign: float = 1.0) -> None:
+        """Add an ``(n, t)`` array already on a z-score scale (e.g. :func:`beta_exposure`) to the score as is."""
         self._score_parts.append((np.ascontiguousarray(values, dtype=np.float64), None, sign))
 
     def build(self, warmup: int) -> FactorResult:
+        """The :class:`jgod_core.FactorResult`: score = mean of the valid score inputs, NaN before ``warmup``.
+
+        A cell whose inputs are all NaN has a NaN score; with no score input at all the score is
+        all NaN. Pass the factor's ``warmup_days(params)``.
+        """
         parts = self._score_parts
         if not parts:
             score = np.full(self.panel.shape, np.nan)
@@ -347,7 +487,10 @@ def _score_kernel(parts, means, scales, standardise, signs, winsor_sigma, warmup
 
 
 def why_absent(panel: Panel, *names: str) -> str:
-    """The panel's reason for the first of ``names`` it explains (field, then dataset), else a default."""
+    """The panel's reason for the first of ``names`` it explains (field, then dataset), else a default.
+
+    Example: ``builder.miss("margin_breadth", why_absent(panel, "margin_balance", "margin"))``.
+    """
     for name in names:
         if name in panel.missing:
             return panel.missing[name]
@@ -355,14 +498,21 @@ def why_absent(panel: Panel, *names: str) -> str:
 
 
 def per_symbol(by_group: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``(n, t)``: each symbol gets its group's row of ``by_group``; NaN for code -1."""
+    """``(n, t)``: each symbol gets its group's row of ``by_group``; NaN for code -1.
+
+    ``by_group`` is ``(groups, t)`` (e.g. :func:`jgod_plugins.sdk.numerics.group_mean` by industry),
+    ``codes`` from :func:`group_codes`.
+    """
     out = by_group[np.maximum(codes, 0)]
     out[codes < 0] = np.nan
     return out
 
 
 def group_codes(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Integer codes (``-1`` for a missing label) and the sorted distinct labels."""
+    """Integer codes (``-1`` for a missing label) and the sorted distinct labels.
+
+    Example: ``codes, industries = group_codes(panel.attributes["industry"])``.
+    """
     clean = np.array(["" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v) for v in labels],
                      dtype=object)
     names = sorted({v for v in clean if v})
