@@ -1,44 +1,51 @@
-"""Pytest plugin for J-GOD and third-party plugin authors (``-p jgod_core.testing``, autoloaded).
+"""The author's kit: test data, factories and contract checks for J-GOD plugins.
 
-Fixtures:
+Works without pytest:
 
-- ``jgod_kernel``: the kernel with every installed plugin;
-- ``make_kernel(*plugins)``: a kernel with extra in-process plugins (temporary registration);
-- ``pipeline_from_yaml(text)``: a validated pipeline built from a YAML string.
+- :mod:`jgod_core.testing.kit` — ``make_panel`` (a real slice of the shipped sample),
+  ``sample_store``, ``market_view``, ``risk_context``, ``real_order``, ``virtual_clock``;
+- :mod:`jgod_core.testing.contracts` — ``check_factor``, ``check_rule``, ``check_router``,
+  ``check_broker`` (raise :class:`~jgod_core.testing.contracts.ContractError`, an AssertionError).
+
+With pytest installed this package is also a pytest plugin (``-p jgod_core.testing``, autoloaded
+through the ``pytest11`` entry point once ``jgod`` is installed), whose fixtures live in
+:mod:`jgod_core.testing.pytest_plugin`: ``jgod_kernel``, ``make_kernel``, ``pipeline_from_yaml``,
+``make_panel``, ``market_view``, ``risk_context``, ``virtual_clock``.
 """
 
 from __future__ import annotations
 
-import textwrap
-from typing import Any, Callable
+from typing import Any
 
-import pytest
+_KIT = ("make_panel", "sample_store", "market_view", "risk_context", "real_order", "virtual_clock")
+_CONTRACTS = ("ContractError", "FactorReport", "check_factor", "check_rule", "check_router", "check_broker")
 
-from jgod_core.plugin.manager import Kernel, PluginPolicy, load_kernel
-from jgod_core.config.validate import load_pipeline_text
-
-
-@pytest.fixture(scope="session")
-def jgod_kernel() -> Kernel:
-    """The kernel with every installed plugin (built-ins and third-party)."""
-    return load_kernel(PluginPolicy())
+__all__ = [*_KIT, *_CONTRACTS]
 
 
-@pytest.fixture
-def make_kernel() -> Callable[..., Kernel]:
-    """Build a kernel with extra plugins: ``make_kernel(("name", module_or_object), ...)``."""
+def __getattr__(name: str) -> Any:  # the kit loads on first use, so pytest's autoload stays cheap
+    if name in _KIT:
+        from jgod_core.testing import kit
 
-    def make(*plugins: tuple[str, Any], policy: PluginPolicy | None = None) -> Kernel:
-        return load_kernel(policy or PluginPolicy(), extra_plugins=plugins)
+        return getattr(kit, name)
+    if name in _CONTRACTS:
+        from jgod_core.testing import contracts
 
-    return make
+        return getattr(contracts, name)
+    raise AttributeError(f"module 'jgod_core.testing' has no attribute {name!r}")
 
 
-@pytest.fixture
-def pipeline_from_yaml(jgod_kernel: Kernel):
-    """Build a validated pipeline from a YAML string (dedented)."""
-
-    def build(text: str, kernel: Kernel | None = None):
-        return load_pipeline_text(textwrap.dedent(text), "<test>", kernel or jgod_kernel)
-
-    return build
+try:
+    import pytest as _pytest  # noqa: F401  (fixtures only when pytest is there)
+except ModuleNotFoundError:  # pragma: no cover - exercised by a subprocess test
+    pass
+else:
+    from jgod_core.testing.pytest_plugin import (  # noqa: F401  (pytest collects fixtures from this module)
+        jgod_kernel,
+        make_kernel,
+        make_panel_fixture,
+        market_view_fixture,
+        pipeline_from_yaml,
+        risk_context_fixture,
+        virtual_clock_fixture,
+    )
