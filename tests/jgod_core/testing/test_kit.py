@@ -365,3 +365,48 @@ class PaysARebate(SendsTwice):
 def test_check_broker_fails_a_broken_broker(panel, broken, message):
     with pytest.raises(ContractError, match=message):
         check_broker(broken, panel=panel)
+
+
+# -- every installed rule, router and broker meets its contract ---------------------------------------
+
+
+class WithMinuteBars:
+    """The sample market view plus the real TX one-minute bars as the market-wide recording (for VWAP/POV)."""
+
+    def __init__(self, view):
+        self.view = view
+        path = files("jgod_plugins.data") / "sample_data" / "intraday" / \
+            "taifex_tx_near_month_1min_2026-05-12_2026-06-23.csv.gz"
+        minutes = pd.read_csv(path)
+        self.minutes = minutes[minutes["session"] == "day"]
+
+    def intraday_bars(self, symbol):
+        return self.minutes if symbol == "*" else None
+
+    def __getattr__(self, name):
+        return getattr(self.view, name)
+
+
+def _installed(kind: str):
+    from jgod_core import ComponentKind, load_kernel
+
+    registry = load_kernel().registry
+    return [registry.get(ComponentKind(kind), name) for name in registry.names(ComponentKind(kind))]
+
+
+@pytest.mark.parametrize("entry", _installed("risk_rule"), ids=lambda e: e.name)
+def test_every_installed_risk_rule_meets_check_rule(panel, entry):
+    check_rule(entry.cls, panel=panel)
+
+
+@pytest.mark.parametrize("entry", _installed("router"), ids=lambda e: e.name)
+def test_every_installed_router_meets_check_router(panel, entry):
+    market = WithMinuteBars(kit.market_view(panel))
+    children = check_router(entry.cls, panel=panel, market=market, lots=30)
+    assert sum(c.quantity for c in children) == 30_000
+
+
+def test_the_paper_broker_meets_check_broker_on_several_real_days(panel):
+    for date in ("2018-02-06", "2020-03-19", "2020-12-31"):  # a sell-off day, the COVID low, the last day
+        for fill in check_broker(PaperBroker, panel=panel, date=date, lots=3):
+            assert fill.quantity % 1000 == 0 and fill.commission >= 20
