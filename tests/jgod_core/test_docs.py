@@ -109,7 +109,8 @@ def contract_row(kind) -> str:
     from jgod_core.plugin.components import BASE_CLASS_BY_KIND
 
     base = BASE_CLASS_BY_KIND[kind]
-    required = ", ".join(f"`{m}`" for m in base.required_methods()) or "none"
+    required = ", ".join(f"`{m}`" for m in base.required_methods()) or (
+        "`load` or `fetch`" if kind.value == "data_source" else "none")
     optional = ", ".join(f"`{m}`" for m in base.optional_methods) or "none"
     return f"| `{kind.value}` | `jgod_core.{base.__name__}` | {required} | {optional} |"
 
