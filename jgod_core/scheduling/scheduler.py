@@ -2,7 +2,8 @@
 
 Each phase of a pipeline becomes one cron job (Mon–Fri at the phase's ``schedule`` in the zone of
 the pipeline's venue, :func:`jgod_core.venue.venue_for` — Asia/Taipei for ``tw``; the intraday
-job ``warmup_minutes`` earlier — feeds connect early, orders start at ``schedule``) in a persistent SQLAlchemy job store, with ``misfire_grace_time`` from the phase's
+job ``warmup_minutes`` earlier — feeds connect early, orders start at ``schedule``) in a
+persistent SQLAlchemy job store, with ``misfire_grace_time`` from the phase's
 ``misfire_grace_seconds``, ``max_instances=1`` and ``coalesce=True``: after a restart, a run
 missed by less than the grace runs once; a run missed by more is skipped and the skip is
 recorded. A job that fires on a day the venue has no session (a holiday) records a skip and does

@@ -13,7 +13,6 @@ from jgod_core import hookimpl
 from jgod_core.execution.orders import Order, Side, whole_lots
 from jgod_core.plugin.components import ComponentKind, NoParams, Venue
 from jgod_core.plugin.registry import ComponentRegistry
-from jgod_core.timeutil import end_of_local_day, local_stamp, to_utc_naive
 from jgod_core.venue import AssetClass, Instrument, VenueError, default_venue, resolve_venue, use_venue, venue_for
 
 
@@ -38,7 +37,9 @@ class HundredShareVenue(Venue[NoParams]):
 
     def instrument(self, symbol, asset_class=None):
         asset = AssetClass(asset_class) if asset_class is not None else AssetClass.STOCK
-        return Instrument(symbol, asset, 1 if asset is AssetClass.FUTURE else 100, 10 if asset is AssetClass.FUTURE else 1)
+        if asset is AssetClass.FUTURE:
+            return Instrument(symbol, asset, lot_size=1, multiplier=10)
+        return Instrument(symbol, asset, lot_size=100)
 
     def tick_size(self, instrument, price, as_of=None):
         return 0.5
@@ -125,14 +126,3 @@ def test_venue_for_a_pipeline_uses_its_named_venue_and_locates_a_bad_name(kernel
         venue_for(pipeline("nasdaq", "version: 1\nvenue: nasdaq\n"))
     with pytest.raises(VenueError, match=r"^p\.yaml: error: several venues are installed"):
         venue_for(pipeline(None, "version: 1\n"))
-
-
-def test_time_helpers_read_naive_times_in_the_given_zone():
-    assert to_utc_naive(dt.datetime(2024, 1, 2, 9, 0), "Asia/Taipei") == dt.datetime(2024, 1, 2, 1, 0)
-    assert to_utc_naive(dt.datetime(2024, 7, 1, 9, 0), "Europe/London") == dt.datetime(2024, 7, 1, 8, 0)
-    assert to_utc_naive(dt.datetime(2024, 1, 2, 1, 0, tzinfo=dt.timezone.utc)) == dt.datetime(2024, 1, 2, 1, 0)
-    with pytest.raises(ValueError, match="no time zone"):
-        to_utc_naive(dt.datetime(2024, 1, 2, 9, 0))
-    assert end_of_local_day(dt.date(2024, 1, 2), "Asia/Taipei") == dt.datetime(2024, 1, 2, 15, 59, 59)
-    stamps = local_stamp(["2024-01-02", "2024-07-01"], dt.time(16, 15), "America/New_York")
-    assert [str(s) for s in stamps] == ["2024-01-02T21:15:00.000000000", "2024-07-01T20:15:00.000000000"]
