@@ -20,8 +20,8 @@ _EXPORTS: dict[str, str] = {
     **{
         name: "jgod_core.plugin.components"
         for name in (
-            "Backtester", "Broker", "Component", "ComponentKind", "DataKind", "DataSource", "Engine", "Factor",
-            "Feed", "NoParams", "Params", "Phase", "RiskRule", "Router",
+            "Backtester", "Broker", "Combiner", "Component", "ComponentKind", "DataKind", "DataSource", "Engine",
+            "Factor", "Feed", "NoParams", "Params", "Phase", "PortfolioConstructor", "RiskRule", "Router", "Venue",
         )
     },
     **{
@@ -31,6 +31,8 @@ _EXPORTS: dict[str, str] = {
     },
     **{name: "jgod_core.risk.engine" for name in ("ApprovedOrder", "CHILD", "PARENT", "RiskContext")},
     "MarketView": "jgod_core.risk.market_view",
+    "Book5": "jgod_core.risk.market_view",
+    **{name: "jgod_core.venue" for name in ("AssetClass", "Instrument", "VenueError")},
     "SecretRef": "jgod_core.config.models",
     "resolve_secret": "jgod_core.config.models",
     **{name: "jgod_core.errors" for name in ("JGodError", "MissingDataError", "PipelineError", "PluginLoadError",
@@ -70,8 +72,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
     from jgod_core.pipeline.assembly import Pipeline, Step
     from jgod_core.plugin.components import (
-        Backtester, Broker, Component, ComponentKind, DataKind, DataSource, Engine, Factor, Feed, NoParams, Params,
-        Phase, RiskRule, Router,
+        Backtester, Broker, Combiner, Component, ComponentKind, DataKind, DataSource, Engine, Factor, Feed, NoParams,
+        Params, Phase, PortfolioConstructor, RiskRule, Router, Venue,
     )
     from jgod_core.config.models import SecretRef, resolve_secret
     from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError, RegistryError
@@ -79,7 +81,8 @@ if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
         AccountReport, Action, ChildOrder, Fill, Order, OrderStatus, Side, TradingState, Verdict,
     )
     from jgod_core.risk.engine import CHILD, PARENT, ApprovedOrder, RiskContext
-    from jgod_core.risk.market_view import MarketView
+    from jgod_core.risk.market_view import Book5, MarketView
+    from jgod_core.venue import AssetClass, Instrument, VenueError
     from jgod_core.plugin.spec import API_VERSION, hookimpl
     from jgod_core.realtime.signal import IntradaySignal
     from jgod_core.pipeline.panel import FactorResult, Panel
