@@ -2,7 +2,7 @@
 
 Seeded synthetic panel (synthetic only for size), 1,800 symbols × 2,600 days by default: random
 -walk prices on the tick ladder, rare halts, a top-50 long-only book rebalanced weekly from
-seeded scores (through :func:`jgod_plugins.portfolio.combine.target_weights`).
+seeded scores (through :func:`jgod_plugins.portfolio.top_n.target_weights`).
 
 - J-GOD: ``TaiwanBacktest.run`` (lots, ladder, ±10 % limits, halts, costs, T+2), warm: best of
   ``--repeat`` runs after one JIT run;
@@ -31,8 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jgod_plugins.tw_market import rules as market_rules
-from jgod_plugins.portfolio.combine import rebalance_days, target_weights
-from jgod_core.config.models import PortfolioConfig
+from jgod_plugins.portfolio.top_n import TopNParams, rebalance_days, target_weights
 from jgod_core.pipeline.panel import Panel
 from jgod_plugins.backtest.tw_backtest import TaiwanBacktest, TaiwanBacktestParams
 
@@ -102,7 +101,7 @@ def main() -> None:
     n, t = panel.shape
     rng = np.random.default_rng(11)
     score = rng.normal(size=(n, t))
-    weights = target_weights(score, PortfolioConfig(top_n=50, max_weight=0.02, sector_cap=0.3, gross_exposure=0.95),
+    weights = target_weights(score, TopNParams(top_n=50, max_weight=0.02, sector_cap=0.3, gross_exposure=0.95),
                              rebalance_days(t, 0, t - 1, 5), panel.attributes["industry"])
     params = TaiwanBacktestParams(initial_cash=5e9, commission_discount=0.6)
     bt = TaiwanBacktest(params)

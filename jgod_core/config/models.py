@@ -212,37 +212,31 @@ class PhasesConfig(StrictModel):
     post_market: PostMarketConfig = Field(default_factory=PostMarketConfig)
 
 
-class InteractionConfig(StrictModel):
-    """An interaction term: the product of two factor steps' scores, with its weight."""
+class ComponentSection(BaseModel):
+    """A section that names one component by ``plugin:`` and holds its params beside it.
 
-    term: str = Field(pattern=r"^[a-z][a-z0-9_]*\*[a-z][a-z0-9_]*$", description="`step_a*step_b`.")
-    weight: Weight
+    ``plugin`` may be left out: the section then means the one installed component of its kind
+    that declares ``default = True``. Every other key is a param of that component, validated
+    against its ``Params`` model when the pipeline is assembled.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False, validate_default=True)
+
+    plugin: ComponentName | None = Field(
+        None, description="Registered name of the component; default: the installed default of its kind.")
 
     @property
-    def factors(self) -> tuple[str, str]:
-        """The two step names of the ``a*b`` term."""
-        left, right = self.term.split("*")
-        return left, right
+    def params(self) -> dict[str, Any]:
+        """The section's keys other than ``plugin``: the component's params."""
+        return dict(self.model_extra or {})
 
 
-class CombineConfig(StrictModel):
-    """How factor scores combine into one score per symbol and day."""
-
-    standardize: Literal["zscore", "rank"] = Field("zscore", description="Per-date cross-sectional standardisation.")
-    winsor_sigma: float = Field(3.0, gt=0, le=10, description="Winsorise z-scores at ± this many sigmas.")
-    interactions: list[InteractionConfig] = Field(default_factory=list)
-    min_abs_score: float = Field(0.0, ge=0, le=10, description="Scores closer to 0 than this give no signal.")
+class CombineSection(ComponentSection):
+    """How factor scores combine into one score per symbol and day: a combiner and its params."""
 
 
-class PortfolioConfig(StrictModel):
-    """Turning scores into target weights."""
-
-    mode: Literal["long_only", "long_short"] = "long_only"
-    top_n: int = Field(10, ge=1, le=2000, description="Names held on each side.")
-    max_weight: float = Field(0.10, gt=0, le=1, description="Largest weight of one name.")
-    sector_cap: float = Field(0.30, gt=0, le=1, description="Largest total weight of one industry group.")
-    gross_exposure: float = Field(1.0, gt=0, le=2, description="Sum of absolute weights.")
-    rebalance_days: int = Field(5, ge=1, le=252, description="Trading days between rebalances.")
+class PortfolioSection(ComponentSection):
+    """How the combined score becomes target weights: a portfolio constructor and its params."""
 
 
 class RiskConfig(StrictModel):
@@ -274,8 +268,8 @@ class PipelineConfig(StrictModel):
     universe: UniverseConfig = Field(default_factory=UniverseConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     phases: PhasesConfig = Field(default_factory=PhasesConfig)
-    combine: CombineConfig = Field(default_factory=CombineConfig)
-    portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
+    combine: CombineSection = Field(default_factory=CombineSection)
+    portfolio: PortfolioSection = Field(default_factory=PortfolioSection)
     backtest: ComponentRef | None = Field(None, description="Backtester component for `jgod run`.")
     risk: RiskConfig = Field(default_factory=RiskConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)

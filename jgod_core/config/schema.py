@@ -12,7 +12,7 @@ from typing import Any
 from jgod_core.plugin.components import ComponentKind
 from jgod_core.config.models import PipelineConfig
 from jgod_core.plugin.manager import Kernel
-from jgod_core.config.validate import PHASE_STEP_KINDS
+from jgod_core.config.validate import PHASE_STEP_KINDS, default_entries
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "https://jgod.dev/schemas/pipeline.schema.json"
@@ -40,6 +40,31 @@ def _params_branches(kernel: Kernel, kinds: tuple[ComponentKind, ...], defs: dic
 
 def _plugin_enum(kernel: Kernel, kinds: tuple[ComponentKind, ...]) -> list[str]:
     return sorted({e.name for e in kernel.registry if e.kind in kinds})
+
+
+def _section_schema(kernel: Kernel, base: dict, kind: ComponentKind, defs: dict[str, Any]) -> dict:
+    """A ``combine:`` / ``portfolio:`` section: ``plugin`` (an installed name, or absent for the
+    default of the kind) and, beside it, exactly that component's params."""
+    section = json.loads(json.dumps(base))
+    names = _plugin_enum(kernel, (kind,))
+    if names:
+        section["properties"]["plugin"] = {**section["properties"]["plugin"], "enum": names}
+    section.pop("additionalProperties", None)
+    defaults = {e.name for e in default_entries(kernel.registry, kind)}
+    branches = []
+    for branch in _params_branches(kernel, (kind,), defs):
+        name = branch["if"]["properties"]["plugin"]["const"]
+        key = branch["then"]["properties"]["params"]["$ref"].removeprefix("#/$defs/")
+        params = defs[key]
+        inline = {"plugin": True, **{p: {"$ref": f"#/$defs/{key}/properties/{p}"} for p in params.get("properties", {})}}
+        then = {"properties": inline, "additionalProperties": False}
+        if params.get("required"):
+            then["required"] = params["required"]
+        branches.append({"if": branch["if"], "then": then})
+        if name in defaults and len(defaults) == 1:
+            branches.append({"if": {"not": {"required": ["plugin"]}}, "then": then})
+    section["allOf"] = branches
+    return section
 
 
 def build_schema(kernel: Kernel) -> dict[str, Any]:
@@ -83,6 +108,9 @@ def build_schema(kernel: Kernel) -> dict[str, Any]:
     retarget(schema["properties"]["backtest"], "BacktestRef")
     del defs["ComponentRef"]
 
+    for def_name, kind in (("CombineSection", ComponentKind.COMBINER), ("PortfolioSection", ComponentKind.PORTFOLIO)):
+        defs[def_name] = _section_schema(kernel, defs[def_name], kind, defs)
+
     data = defs["DataConfig"]
     sources = _plugin_enum(kernel, (ComponentKind.DATA_SOURCE,))
     if sources:
@@ -94,6 +122,10 @@ def build_schema(kernel: Kernel) -> dict[str, Any]:
         }
         for b in _params_branches(kernel, (ComponentKind.DATA_SOURCE,), defs)
     ]
+    covered = {k for kinds in slot_kinds.values() for k in kinds} | {
+        ComponentKind.DATA_SOURCE, ComponentKind.COMBINER, ComponentKind.PORTFOLIO}
+    # components named without params (e.g. a venue) still document theirs
+    _params_branches(kernel, tuple(k for k in ComponentKind if k not in covered), defs)
     schema["$schema"] = SCHEMA_DIALECT
     schema["$id"] = SCHEMA_ID
     schema["$defs"] = dict(sorted(defs.items()))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 import types
 from dataclasses import dataclass
 import typing
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from jgod_core.pipeline.assembly import Pipeline, Step
 from jgod_core.plugin.components import ComponentKind, Phase
-from jgod_core.config.models import _CLOCK_RE, _NAME_RE, DataConfig, IntradayPhaseConfig, InteractionConfig, PipelineConfig
+from jgod_core.config.models import _CLOCK_RE, _NAME_RE, DataConfig, IntradayPhaseConfig, PipelineConfig
 from jgod_core.config.diagnostics import Diagnostic, sort_key
 from jgod_core.errors import PipelineError
 from jgod_core.plugin.manager import Kernel, PluginPolicy, load_kernel
@@ -28,7 +27,8 @@ from jgod_core.config.yaml_source import Loc, SourceDoc, dotted, load_yaml_file,
 PHASE_STEP_KINDS = (ComponentKind.FACTOR, ComponentKind.ENGINE, ComponentKind.DATA_SOURCE, ComponentKind.FEED)
 _NULL_TAG = "tag:yaml.org,2002:null"
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
-_TERM_RE = re.compile(InteractionConfig.model_fields["term"].metadata[0].pattern)
+#: Sections that name one component by ``plugin:`` with its params inline, and the kind they take.
+SECTION_KINDS = {"combine": ComponentKind.COMBINER, "portfolio": ComponentKind.PORTFOLIO}
 
 
 def _a(kind: ComponentKind) -> str:
@@ -134,9 +134,18 @@ class _Slot:
     weight: Any = None
     enabled: bool = True  # a disabled step is still checked (a typo must not hide), never assembled
 
+    inline_params: bool = False  # a component section: the params are the section's other keys
+    defaulted: bool = False  # the section names no plugin: the kind's default was taken
+
     @property
     def plugin_loc(self) -> Loc:
+        if self.defaulted:
+            return self.loc
         return self.loc + (("source",) if self.loc == ("data",) else ("plugin",))
+
+    @property
+    def params_loc(self) -> Loc:
+        return self.loc if self.inline_params else self.loc + ("params",)
 
 
 def _ref_slot(loc: Loc, raw: Any, kinds: tuple[ComponentKind, ...], name: str | None = None) -> _Slot | None:
@@ -145,7 +154,31 @@ def _ref_slot(loc: Loc, raw: Any, kinds: tuple[ComponentKind, ...], name: str | 
     return _Slot(loc, name or raw["plugin"], raw["plugin"], raw.get("params", {}), kinds)
 
 
-def _slots(data: dict) -> Iterable[_Slot]:
+def default_entries(registry: Any, kind: ComponentKind) -> list[Any]:
+    """The registered components of ``kind`` that declare ``default = True`` (one, normally)."""
+    return [e for e in registry if e.kind == kind and getattr(e.cls, "default", False) is True]
+
+
+def _section_slot(section: str, data: dict, registry: Any) -> _Slot | None:
+    """The component a ``combine:`` / ``portfolio:`` section names (its kind's default when it
+    names none); None when the section is malformed (the structural pass reports it), or absent
+    while no single default is installed (a pipeline without factors needs none; the run says so)."""
+    kind = SECTION_KINDS[section]
+    if section not in data and len(default_entries(registry, kind)) != 1:
+        return None
+    raw = data.get(section, {})
+    if not isinstance(raw, dict):
+        return None
+    params = {k: v for k, v in raw.items() if k != "plugin"}
+    if raw.get("plugin") is not None:
+        plugin = raw["plugin"]
+        return _Slot((section,), section, plugin, params, (kind,), inline_params=True) if isinstance(plugin, str) else None
+    defaults = default_entries(registry, kind)
+    name = defaults[0].name if len(defaults) == 1 else ""
+    return _Slot((section,), section, name, params, (kind,), inline_params=True, defaulted=True)
+
+
+def _slots(data: dict, registry: Any) -> Iterable[_Slot]:
     """Every place a component is named, in file order."""
     data_section = data.get("data", {})
     if isinstance(data_section, dict):
@@ -163,6 +196,9 @@ def _slots(data: dict) -> Iterable[_Slot]:
             name = step.get("name") if isinstance(step.get("name"), str) else step["plugin"]
             yield _Slot(("phases", phase.value, "steps", i), name, step["plugin"], step.get("params", {}),
                         PHASE_STEP_KINDS, phase, "name" in step, step.get("weight"), step.get("enabled") is not False)
+    for section in SECTION_KINDS:
+        if (slot := _section_slot(section, data, registry)):
+            yield slot
     if (slot := _ref_slot(("backtest",), data.get("backtest"), (ComponentKind.BACKTESTER,), "backtest")):
         yield slot
     risk = data.get("risk", {})
@@ -202,10 +238,10 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
     factor_names: set[str] = set()
     seen_names: dict[str, Loc] = {}
     lookback_days = _lookback_days(doc.data)
-    for slot in _slots(doc.data):
+    for slot in _slots(doc.data, registry):
         loc, name, plugin, params, kinds, phase = slot.loc, slot.name, slot.plugin, slot.params, slot.kinds, slot.phase
         plugin_loc = slot.plugin_loc
-        params_loc = loc + ("params",)
+        params_loc = slot.params_loc
         if not isinstance(params, dict):
             continue  # the structural pass reports it
         if phase is not None and slot.enabled:
@@ -217,7 +253,7 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             seen_names[name] = loc
         entries = [e for k in kinds if (e := registry.get(k, plugin)) is not None]
         if not entries:
-            diags.append(_unresolved(doc, slot, registry))
+            diags.append(_no_default(doc, slot, registry) if slot.defaulted else _unresolved(doc, slot, registry))
             continue
         entry = entries[0]
         if phase is not None and entry.kind == ComponentKind.FACTOR and slot.enabled:
@@ -248,8 +284,39 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             steps.append(Step(name, dotted(loc), phase, entry, validated, weight))
         else:
             steps.append(Step(name, "data.source" if loc == ("data",) else dotted(loc), None, entry, validated, None))
+            diags.extend(_factor_references(doc, slot, entry, validated, factor_names))
 
     return steps, diags, factor_names
+
+
+def _factor_references(doc: SourceDoc, slot: _Slot, entry: Any, params: Any, factor_names: set[str]) -> list[Diagnostic]:
+    """Factor steps a component's params name (e.g. a combiner's interaction terms) that the
+    pipeline does not have. Component sections come after the phases, so every step is known."""
+    references = getattr(entry.cls, "factor_references", None)
+    out = []
+    for where, step, what in (references(params) if callable(references) else ()):
+        if step in factor_names:
+            continue
+        close = difflib.get_close_matches(step, sorted(factor_names), n=1)
+        out.append(_diag(doc, slot.params_loc + tuple(where), "unknown-factor",
+                         f"{what} names {step!r}, which is not a factor step",
+                         f"did you mean {close[0]!r}?" if close else
+                         f"factor steps: {', '.join(sorted(factor_names)) or 'none'}"))
+    return out
+
+
+def _no_default(doc: SourceDoc, slot: _Slot, registry: Any) -> Diagnostic:
+    """A component section without ``plugin:`` when no single installed component of its kind is the default."""
+    kind = slot.kinds[0]
+    defaults = [e.name for e in default_entries(registry, kind)]
+    names = registry.names(kind)
+    if defaults:
+        message = f"{slot.loc[0]}: several installed {kind.value}s declare themselves the default ({', '.join(defaults)})"
+    else:
+        message = f"{slot.loc[0]}: no installed {kind.value} is the default"
+    hint = (f"name one with `plugin:` ({', '.join(names)})" if names
+            else f"install a plugin that registers {_a(kind)}")
+    return _diag(doc, slot.loc, "no-default", message, hint, key=True)
 
 
 def _unresolved(doc: SourceDoc, slot: _Slot, registry: Any) -> Diagnostic:
@@ -310,22 +377,10 @@ def _section(data: Any, *path: str) -> Any:
     return data
 
 
-def _check_cross_fields(doc: SourceDoc, factor_names: set[str]) -> list[Diagnostic]:
+def _check_cross_fields(doc: SourceDoc) -> list[Diagnostic]:
     """Checks spanning several fields, read from the raw data so they run even when another
     part of the file fails the structural validation."""
     diags: list[Diagnostic] = []
-    interactions = _section(doc.data, "combine", "interactions")
-    for i, inter in enumerate(interactions if isinstance(interactions, list) else []):
-        term = inter.get("term") if isinstance(inter, dict) else None
-        if not (isinstance(term, str) and _TERM_RE.match(term)):
-            continue  # the structural pass reports it
-        for side in term.split("*"):
-            if side not in factor_names:
-                close = difflib.get_close_matches(side, sorted(factor_names), n=1)
-                diags.append(_diag(doc, ("combine", "interactions", i, "term"), "unknown-factor",
-                                   f"interaction term names {side!r}, which is not a factor step",
-                                   f"did you mean {close[0]!r}?" if close else
-                                   f"factor steps: {', '.join(sorted(factor_names)) or 'none'}"))
     start, end = (_date_value(_section(doc.data, "data", k)) for k in ("start", "end"))
     if start and end and start > end:
         diags.append(_diag(doc, ("data", "end"), "date-range", "data.end is before data.start"))
@@ -396,12 +451,12 @@ def validate_doc(
     except ValidationError as exc:
         found.extend(pydantic_diagnostics(doc, exc, PipelineConfig))
     loaded = _kernel_for(kernel, doc.data)
-    steps, component_diags, factor_names = _check_components(doc, loaded)
+    steps, component_diags, _ = _check_components(doc, loaded)
     # At a place both passes flag (an unknown plugin name that is also malformed), the
     # component pass says more: keep its diagnostic only.
     taken = {(d.line, d.column) for d in component_diags}
     found = [d for d in found if (d.line, d.column) not in taken] + component_diags
-    found.extend(_check_cross_fields(doc, factor_names))
+    found.extend(_check_cross_fields(doc))
     diags.extend(d for d in found if not _masked(d, masks))
     diags.sort(key=sort_key)
     if config is None or any(d.is_error for d in diags):

@@ -48,11 +48,18 @@ from jgod_core.execution.journal import OrderJournal
 from jgod_core.execution.orders import ChildOrder, Order, OrderStatus, Side, TradingState, whole_lots
 from jgod_core.pipeline.panel import Panel
 from jgod_core.risk.engine import RiskContext, RiskEngine, TradingStateStore
-from jgod_plugins.analysis.risk_report import mean_bps
 from jgod_core.execution.settlement import SettlementLedger
 from jgod_core.venue import AssetClass, Instrument, Venue, default_venue, use_venue
 
 PAPER_MODEL_VERSION = "paper"
+
+
+def mean_bps(costs: pd.Series | None) -> float | None:
+    """Mean of the finite cost fractions, in basis points; None when there is none (JSON-safe)."""
+    if costs is None:
+        return None
+    finite = costs[np.isfinite(costs.to_numpy(dtype=float))]
+    return float(finite.mean() * 1e4) if len(finite) else None
 
 
 class PaperError(JGodError):
@@ -498,8 +505,11 @@ def _summary(result: PaperResult, run_id: str, first: dt.date, last: dt.date, se
     }
 
 
-def write_paper_outputs(result: PaperResult, out: Path) -> None:
-    from jgod_plugins.analysis.risk_report import render_risk_section
+def write_paper_outputs(result: PaperResult, out: Path, hook: Any = None) -> None:
+    """Write the paper run's CSVs, summary and ``risk_report.html``, and add the report sections the
+    plugins return for it (``jgod_report_sections``; ``hook`` is the pipeline kernel's, else the
+    default kernel's) to the run's ``report.html``."""
+    from jgod_core.plugin.manager import load_kernel
 
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in (("orders", result.orders), ("fills", result.fills), ("risk_verdicts", result.verdicts),
@@ -509,7 +519,8 @@ def write_paper_outputs(result: PaperResult, out: Path) -> None:
         frame.to_csv(tmp, index=False)
         tmp.replace(out / f"{name}.csv")
     (out / "paper_summary.json").write_text(json.dumps(result.summary, indent=1, default=str), encoding="utf-8")
-    section = render_risk_section(result)
+    contributed = (hook or load_kernel().hook).jgod_report_sections(result=result)
+    section = "".join(s.to_html() for sections in contributed for s in sections or ())
     (out / "risk_report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>risk and "
                                           f"execution</title></head><body>{section}</body></html>", encoding="utf-8")
     report = out / "report.html"

@@ -77,6 +77,18 @@ class Pipeline:
         return step
 
     @property
+    def combiner(self) -> Step | None:
+        """The ``combine`` step (the section's ``plugin:``, else the installed default), or None
+        when no combiner is installed."""
+        return self.slot("combine")
+
+    @property
+    def portfolio(self) -> Step | None:
+        """The ``portfolio`` step (the section's ``plugin:``, else the installed default), or None
+        when no portfolio constructor is installed."""
+        return self.slot("portfolio")
+
+    @property
     def backtester(self) -> Step | None:
         """The ``backtest`` step, or None when the pipeline has none."""
         return self.slot("backtest")

@@ -173,3 +173,20 @@ class FactorResult:
         if not frames:
             return pd.DataFrame(columns=["date", "symbol", "factor", "component", "value"])
         return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Combination:
+    """What a combiner computes on the panel's grid: one score and how it came about.
+
+    ``score``: combined score ``(n, t)``, NaN where no factor has a value; ``contributions``:
+    each term's part of the score ``(n, t)`` (e.g. ``w · z`` or ``w · z_a · z_b``), which the
+    signals' ``reason`` names; ``standardized``: each factor step's standardised score ``(n, t)``
+    (what the IC and the report's correlations are computed on); ``min_abs_score``: scores
+    closer to 0 than this give no signal and no position.
+    """
+
+    score: np.ndarray
+    contributions: Mapping[str, np.ndarray] = field(default_factory=dict)
+    standardized: Mapping[str, np.ndarray] = field(default_factory=dict)
+    min_abs_score: float = 0.0

@@ -1,18 +1,22 @@
-"""Running a pipeline end to end: data → factors → combination → backtest → metrics → report.
+"""Running a pipeline end to end: data → factors → combiner → portfolio → backtest → metrics → report.
 
 ``run_pipeline(path)`` is the notebook API (pandas results, ``_repr_html_`` shows the report);
-``run_cli`` is what ``jgod run`` calls. Outputs of a run directory:
+``run_cli`` is what ``jgod run`` calls. The runner only orchestrates: the combination, the target
+weights and the fills are components of the pipeline (``combine:``, ``portfolio:``, ``backtest:``),
+the metrics and the report come from plugins through hooks (:mod:`jgod_core.pipeline.outputs`).
+Outputs of a run directory:
 
-- ``summary.json``: pipeline sha256, data range, universe, metrics, per-factor IC / rank IC
-  (mean, t-stat, Newey–West t-stat), rank IC decay over 1/5/20-day horizons, rank
-  autocorrelation, quintile analysis of the combined score (``jgod_plugins.analysis.metrics``), missing
-  components, warnings;
+- ``summary.json``: pipeline sha256, data range, universe, then every plugin's run metrics
+  (``jgod_run_metrics``; the built-in analysis plugin adds performance metrics, per-factor IC /
+  rank IC with Newey–West t-stats, IC decay, rank autocorrelation and the quintile analysis of
+  the combined score), missing components, warnings, trades and the backtester's params;
 - ``factors.parquet``: ``date, symbol, factor, component, value`` (missing components in the
   parquet metadata key ``jgod.missing``);
 - ``signals.parquet``: ``date, symbol, score, direction, confidence, reason``;
 - ``trades.parquet``: ``date, symbol, side, shares, price, commission, tax``;
 - ``equity.parquet``: ``date, equity, cash, unsettled, gross, net``;
-- ``report.html``: self-contained (figures embedded as base64 PNG).
+- ``report.html``: self-contained (figures embedded as base64 PNG): every plugin's
+  ``jgod_report_sections``, laid out by the first ``jgod_render_report``.
 
 Files are written to a temporary directory first and moved in only when the run succeeded.
 """
@@ -38,16 +42,14 @@ from rich.console import Console
 from rich.panel import Panel as RichPanel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from jgod_plugins.portfolio import combine as combination
-from jgod_plugins.analysis import metrics as perf
 from jgod_core.pipeline.assembly import Pipeline, Step
-from jgod_core.plugin.components import Phase
+from jgod_core.pipeline.outputs import RunInfo, collect_metrics, collect_sections, render_report
+from jgod_core.plugin.components import ExecutionAssumptions, Phase
 from jgod_core.errors import JGodError, MissingDataError
-from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_core.pipeline.panel import Combination, FactorResult, Panel
 
 OUTPUT_FILES = ("summary.json", "factors.parquet", "signals.parquet", "trades.parquet", "equity.parquet",
                 "report.html")
-COMBINED = "combined"
 
 
 class RunError(JGodError):
@@ -56,7 +58,13 @@ class RunError(JGodError):
 
 @dataclass
 class RunResult:
-    """Everything a run produced, as pandas objects (the notebook API)."""
+    """Everything a run produced, as pandas objects (the notebook API).
+
+    ``combination``, ``factor_weights`` (step → YAML weight), ``decision_slice`` (the run's dates
+    in the panel), ``execution`` (the backtester's lag and fill price), ``initial_cash`` and
+    ``backtested`` are what the metric and report hooks compute from; ``extras`` is where a
+    plugin keeps what it derived (the analysis plugin: its IC tables).
+    """
 
     pipeline: Pipeline
     panel: Panel
@@ -64,15 +72,24 @@ class RunResult:
     signals: pd.DataFrame
     trades: pd.DataFrame
     equity: pd.DataFrame
-    metrics: dict[str, Any]
-    ic: pd.DataFrame
-    summary: dict[str, Any]
     target_weights: pd.DataFrame
+    combination: Combination
+    factor_weights: dict[str, float]
+    decision_slice: slice
+    execution: ExecutionAssumptions
+    initial_cash: float = float("nan")
+    backtested: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
     missing: dict[str, dict[str, str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     report_html: str = ""
     out: Path | None = None
-    analytics: perf.FactorAnalytics | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The summary's ``metrics`` entry (performance of the backtest), ``{}`` when none."""
+        return self.summary.get("metrics") or {}
 
     def _repr_html_(self) -> str:
         return self.report_html or f"<pre>{json.dumps(self.metrics, indent=1)}</pre>"
@@ -80,7 +97,11 @@ class RunResult:
     def __repr__(self) -> str:
         m = self.metrics
         return (f"RunResult({self.pipeline.config.name}: {len(self.trades)} trades, "
-                f"CAGR {m.get('cagr', float('nan')):.2%}, Sharpe {m.get('sharpe', float('nan')):.2f})")
+                f"CAGR {_number(m.get('cagr')):.2%}, Sharpe {_number(m.get('sharpe')):.2f})")
+
+
+def _number(value: Any) -> float:
+    return float("nan") if value is None else float(value)
 
 
 # -- progress ----------------------------------------------------------------------------------
@@ -249,6 +270,9 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
 
     pipeline = pipeline_or_path if isinstance(pipeline_or_path, Pipeline) else load_pipeline(pipeline_or_path)
     cfg = pipeline.config
+    hook = pipeline.kernel.hook
+    run = RunInfo(Path(out) if out is not None else None, dt.datetime.now(dt.timezone.utc))
+    hook.jgod_run_started(pipeline=pipeline, run=run)
     steps = _Steps(console, progress)
     warnings: list[str] = [f"{d.loc}: {d.message}" for d in pipeline.warnings]
     with steps.progress:
@@ -265,31 +289,16 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
         if not results:
             raise RunError(("no factor could be computed: " + "; ".join(f"{k}: {v.get('*', v)}" for k, v in missing.items()))
                            if missing else "the pipeline has no factor step")
+        combiner, portfolio = _required(pipeline.combiner, "combine"), _required(pipeline.portfolio, "portfolio")
 
-        with steps.task("combining"):
+        with steps.task(f"combining ({combiner.entry.name}, {portfolio.entry.name})"):
             scores = {name: r.score for name, r in results.items()}
-            combo = combination.combine(scores, weights, cfg.combine)
-            signals = combination.signals_frame(combo, panel.symbols, panel.dates, cfg.combine, run_slice)
-            halted = panel.fields.get("halted")
-            close = panel.field("close")
-            eligible = np.isfinite(close) & ((halted == 0) if halted is not None else True)
-            decisions = combination.rebalance_days(panel.shape[1], first, last, cfg.portfolio.rebalance_days)
-            weights_grid = combination.target_weights(
-                combo.score, cfg.portfolio, decisions, panel.attributes.get("industry"), eligible,
-                cfg.combine.min_abs_score,
-            )
+            combining = combiner.build()
+            combo = combining.combine(scores, weights)
+            signals = combining.signals(combo, panel.symbols, panel.dates, run_slice)
+            weights_grid = portfolio.build().target_weights(combo, panel, first, last)
 
-        trades, equity, initial_cash, lag, fill = _backtest(pipeline, panel, weights_grid, first, last, steps)
-
-        with steps.task("metrics"):
-            metrics = perf.performance(equity, trades, initial_cash) if equity is not None else {}
-            forward = perf.forward_returns(panel, lag=lag, horizon=1, price=fill)
-            ic_scores = {**{n: combo.standardized[n] for n in results}, COMBINED: combo.score}
-            ic = perf.information_coefficients(
-                {k: v[:, run_slice] for k, v in ic_scores.items()}, forward[:, run_slice], panel.dates[run_slice])
-            ic_stats = perf.ic_summary(ic)
-            analytics = perf.factor_analytics({k: v[:, run_slice] for k, v in ic_scores.items()}, panel, run_slice,
-                                              lag=lag, price=fill, quantile_score=COMBINED)
+        trades, equity, initial_cash, execution = _backtest(pipeline, panel, weights_grid, first, last, steps)
 
         def warn(msg: str, title: str | None = None) -> None:
             """Keep ``msg`` for the summary; show it boxed under ``title``, or as a note."""
@@ -314,35 +323,46 @@ def run_pipeline(pipeline_or_path: Pipeline | str | Path, out: str | Path | None
         if equity is not None and len(trades) == 0:
             warn("the backtest made NO trades: " + _why_no_trades(signals, weights_grid[:, run_slice]), "zero trades")
 
-        factors = factors_long(results, panel, run_slice)
-        weights_frame = _weights_frame(weights_grid, panel, run_slice)
-        summary = _summary(pipeline, panel, run_slice, requested, absent, partial, metrics, ic_stats, weights,
-                           missing, warnings, len(trades), analytics)
-        result = RunResult(pipeline, panel, factors, signals, trades, equity if equity is not None else
-                           pd.DataFrame(columns=["date", "equity", "cash", "unsettled", "gross", "net"]),
-                           metrics, ic, summary, weights_frame, missing, warnings, analytics=analytics)
+        result = RunResult(
+            pipeline, panel, factors_long(results, panel, run_slice), signals, trades,
+            equity if equity is not None else
+            pd.DataFrame(columns=["date", "equity", "cash", "unsettled", "gross", "net"]),
+            _weights_frame(weights_grid, panel, run_slice), combo, weights, run_slice, execution,
+            initial_cash=initial_cash, backtested=equity is not None, missing=missing, warnings=warnings,
+        )
+        with steps.task("metrics"):
+            contributed = collect_metrics(hook, result)
+        result.summary = _summary(pipeline, panel, run_slice, requested, absent, partial, contributed, missing,
+                                  warnings, len(trades))
         with steps.task("report"):
-            from jgod_plugins.analysis.report import render_report
-
-            result.report_html = render_report(result, combo, run_slice)
+            result.report_html = render_report(hook, result, collect_sections(hook, result),
+                                               f"J-GOD run {cfg.name}")
         if out is not None:
             with steps.task("writing outputs"):
                 result.out = write_outputs(result, Path(out))
+    hook.jgod_run_finished(pipeline=pipeline, run=run, result=result)
     return result
 
 
+def _required(step: Step | None, section: str) -> Step:
+    """The pipeline's combiner / portfolio step; a :class:`RunError` when none is installed."""
+    if step is None:
+        raise RunError(f"no component for the pipeline's `{section}:` section: none is installed as the default; "
+                       f"install one (see `jgod plugins`) and name it with `{section}: {{plugin: ...}}`")
+    return step
+
+
 def _backtest(pipeline: Pipeline, panel: Panel, weights_grid: np.ndarray, first: int, last: int, steps: _Steps):
+    """``(trades, equity or None, initial cash, execution assumptions)`` of the pipeline's backtester."""
     step = pipeline.backtester
     if step is None:
         return pd.DataFrame(columns=["date", "symbol", "side", "shares", "price", "commission", "tax"]), None, \
-            float("nan"), 1, "open"
+            float("nan"), ExecutionAssumptions()
     backtester = step.build()
     window = panel.window(0, last + 1)
     with steps.task(f"backtest {backtester.name}"):
         result = backtester.run(window, weights_grid[:, : last + 1], first_day=first)
-    params = backtester.params
-    return (result.trades, result.equity, result.initial_cash, int(getattr(params, "execution_lag_days", 1)),
-            str(getattr(params, "fill_price", "open")))
+    return result.trades, result.equity, result.initial_cash, backtester.execution_assumptions()
 
 
 def _why_no_trades(signals: pd.DataFrame, weights: np.ndarray) -> str:
@@ -375,8 +395,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _summary(pipeline, panel, run_slice, requested, absent, partial, metrics, ic_stats, weights, missing,
-             warnings, n_trades, analytics: perf.FactorAnalytics) -> dict[str, Any]:
+def _summary(pipeline, panel, run_slice, requested, absent, partial, contributed: dict[str, Any], missing,
+             warnings, n_trades) -> dict[str, Any]:
     cfg = pipeline.config
     dates = panel.dates[run_slice]
     return _clean({
@@ -392,12 +412,7 @@ def _summary(pipeline, panel, run_slice, requested, absent, partial, metrics, ic
             "missing": absent,
             "partial": partial,
         },
-        "metrics": metrics,
-        "factors": {name: {"weight": weights.get(name), **ic_stats.get(name, {}), **analytics.factor_summary(name)}
-                    for name in weights},
-        "combined": {**ic_stats.get(COMBINED, {}), **analytics.factor_summary(COMBINED)},
-        "quantile_analysis": {"score": COMBINED, **analytics.quantiles},
-        "interactions": [{"term": i.term, "weight": i.weight} for i in cfg.combine.interactions],
+        **contributed,
         "missing_components": missing,
         "warnings": warnings,
         "trades": n_trades,
@@ -439,11 +454,14 @@ def write_outputs(result: RunResult, out: Path) -> Path:
     return out
 
 
+_HEADLINE = ("cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown", "trades", "costs_paid")
+
+
 def run_cli(pipeline: Pipeline, out: Path, console: Console) -> RunResult:
     """``jgod run``: run with progress bars, write ``out``, print the headline metrics."""
     result = run_pipeline(pipeline, out=out, progress=True, console=console)
     m = result.metrics
-    if m:
+    if m and all(isinstance(m.get(k), (int, float)) for k in _HEADLINE):
         console.print(
             f"[bold]{pipeline.config.name}[/bold] {result.summary['data']['start']} .. {result.summary['data']['end']}: "
             f"CAGR {m['cagr']:.2%}  vol {m['annual_volatility']:.2%}  Sharpe {m['sharpe']:.2f}  "

@@ -1,50 +1,66 @@
 """The run report: one self-contained HTML file (figures embedded as base64 PNG, no CDN, no JS).
 
-Sections: headline metrics, equity curve and drawdown, per-factor IC over time (rolling mean of
-the daily rank IC), per-factor IC table (plain and Newey–West t, rank autocorrelation), rank IC
-decay over forward horizons, quintile returns of the combined score, factor correlation heat map
-(pooled standardised scores), a five-factor radar of the latest day's strongest names, latest
-signals, missing components and data warnings.
+Sections (:func:`run_sections`, the analysis plugin's ``jgod_report_sections``): headline
+metrics, equity curve and drawdown, per-factor IC over time (rolling mean of the daily rank IC),
+per-factor IC table (plain and Newey–West t, rank autocorrelation), rank IC decay over forward
+horizons, quintile returns of the combined score, factor correlation heat map (pooled
+standardised scores), a five-factor radar of the latest day's strongest names, latest signals,
+missing components and the universe's coverage. :func:`render_page` lays every plugin's
+sections out with ``templates/report.html.j2`` (title, data warnings, then the sections).
+
+Figures are drawn with matplotlib's object API (a :class:`~matplotlib.figure.Figure` on its own
+Agg canvas): importing this module neither selects a backend nor touches pyplot's global state.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
+import jinja2
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from jgod_plugins.analysis.metrics import drawdown_series  # noqa: E402
+from jgod_core.pipeline.outputs import ReportSection
+from jgod_plugins.analysis.metrics import drawdown_series
+from jgod_plugins.analysis.run_analysis import analysis_of
 
 if TYPE_CHECKING:
-    from jgod_plugins.portfolio.combine import Combination
     from jgod_core.pipeline.runner import RunResult
 
 IC_ROLLING_DAYS = 63
 RADAR_NAMES = 3
 
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1100px}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}.warn{background:#fff3f3;border:1px solid #e99;padding:8px;margin:6px 0}
-.note{color:#666;font-size:12px}img{max-width:100%}
-"""
 
 
-def _png(fig) -> str:
+@lru_cache(maxsize=1)
+def templates() -> jinja2.Environment:
+    """The plugin's jinja2 templates (``templates/*.j2``), HTML-escaped unless marked safe."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("jgod_plugins.analysis", "templates"),
+                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def _figure(**kwargs: Any) -> Figure:
+    """A figure on its own Agg canvas (no pyplot, no global backend)."""
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
     return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def _note(text: str) -> str:
+    return str(templates().from_string('<p class="note">{{ text }}</p>').render(text=text))
 
 
 def _fmt(value: Any) -> str:
@@ -54,14 +70,12 @@ def _fmt(value: Any) -> str:
         if not math.isfinite(value):
             return "n/a"
         return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return html.escape(str(value))
+    return str(value)
 
 
 def _table(rows: list[list[Any]], header: list[str]) -> str:
-    head = "".join(f'<th class="{"l" if i == 0 else ""}">{html.escape(h)}</th>' for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(f'<td class="{"l" if i == 0 else ""}">{_fmt(c)}</td>' for i, c in enumerate(r))
-                   + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    """A table whose first column is left-aligned (``templates/table.html.j2``)."""
+    return templates().get_template("table.html.j2").render(header=header, rows=[[_fmt(c) for c in r] for r in rows])
 
 
 def equity_figure(equity: pd.DataFrame, benchmark: pd.Series | None = None) -> str:
@@ -70,7 +84,8 @@ def equity_figure(equity: pd.DataFrame, benchmark: pd.Series | None = None) -> s
     if equity.empty:
         return '<p class="note">no backtest configured</p>'
     curve = equity.set_index("date")["equity"]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig = _figure(figsize=(10, 5.5))
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.plot(curve.index, curve.to_numpy() / 1e6, color="#1f5fa8", label="strategy")
     if benchmark is not None:
         aligned = benchmark.reindex(curve.index).ffill().dropna()
@@ -99,7 +114,8 @@ def ic_figure(ic: pd.DataFrame) -> str:
     if not rolling:
         return (f'<p class="note">too few dates for a {IC_ROLLING_DAYS}-day rolling IC '
                 f'(at least {IC_ROLLING_DAYS // 2} with an IC are needed)</p>')
-    fig, ax = plt.subplots(figsize=(10, 3.8))
+    fig = _figure(figsize=(10, 3.8))
+    ax = fig.subplots()
     for name, series in rolling.items():
         ax.plot(series.index, series.to_numpy(), label=str(name), lw=2.2 if name == "combined" else 1.2)
     ax.axhline(0, color="#555", lw=0.8)
@@ -114,7 +130,8 @@ def decay_figure(decay: pd.DataFrame) -> str:
     if decay.empty or decay["rank_ic_mean"].notna().sum() == 0:
         return '<p class="note">no IC decay could be computed</p>'
     table = decay.pivot(index="factor", columns="horizon", values="rank_ic_mean").reindex(decay["factor"].unique())
-    fig, ax = plt.subplots(figsize=(10, 3.2))
+    fig = _figure(figsize=(10, 3.2))
+    ax = fig.subplots()
     width = 0.8 / len(table.columns)
     x = np.arange(len(table))
     for k, horizon in enumerate(table.columns):
@@ -132,7 +149,8 @@ def quantile_figure(frame: pd.DataFrame, horizon: int) -> str:
     if frame.empty or frame["spread"].notna().sum() == 0:
         return '<p class="note">no quantile returns could be computed</p>'
     buckets = [c for c in frame.columns if c != "spread"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1, 2]})
+    fig = _figure(figsize=(10, 3.2))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
     means = frame[buckets].mean() * 1e4
     left.bar(buckets, means.to_numpy(), color=["#c0392b" if v < 0 else "#1f5fa8" for v in means])
     left.set_ylabel(f"mean {horizon}-day return, bps")
@@ -146,33 +164,32 @@ def quantile_figure(frame: pd.DataFrame, horizon: int) -> str:
     return _png(fig)
 
 
-def _analytics_sections(result: "RunResult") -> list[str]:
-    """IC decay and quantile sections (empty when the run has no analytics)."""
-    a = result.analytics
-    if a is None:
-        return []
+def _analytics_sections(result: "RunResult") -> list[ReportSection]:
+    """The IC decay and quantile sections."""
+    a = analysis_of(result).analytics
     horizons = sorted(a.decay["horizon"].unique())
     cells = a.decay.set_index(["factor", "horizon"])
     rows = [[name] + [v for h in horizons for v in (cells.loc[(name, h), "rank_ic_mean"],
                                                     cells.loc[(name, h), "rank_ic_hac_t_stat"])]
             for name in a.decay["factor"].unique()]
     header = ["factor"] + [x for h in horizons for x in (f"rank IC {h}d", f"NW t {h}d")]
-    parts = ["<h2>IC decay</h2>", _table(rows, header),
-             "<p class='note'>Rank IC of the score at the close of t with the return from the fill at t+lag "
-             "to the fill h trading days later; Newey–West t with max(⌊4(T/100)^(2/9)⌋, h−1) lags.</p>",
-             decay_figure(a.decay)]
+    decay = ReportSection("IC decay", "\n".join([
+        _table(rows, header),
+        _note("Rank IC of the score at the close of t with the return from the fill at t+lag "
+              "to the fill h trading days later; Newey–West t with max(⌊4(T/100)^(2/9)⌋, h−1) lags."),
+        decay_figure(a.decay)]), id="ic-decay")
     q = a.quantiles
     horizon = q.get("horizon_days")
-    parts.append(f"<h2>Quintiles of the combined score ({horizon}-day forward return)</h2>")
     q_rows = [[name, value * 1e4] for name, value in q.get("mean_return_by_quantile", {}).items()]
     q_rows += [["top − bottom (bps)", q.get("spread_mean", float("nan")) * 1e4], ["spread t", q.get("spread_t_stat")],
                ["spread Newey–West t", q.get("spread_hac_t_stat")], ["Newey–West lags", q.get("hac_lags")],
                ["dates", q.get("dates")]]
-    parts.append(_table(q_rows, ["quintile (1 = lowest score)", "mean return, bps"]))
-    parts.append("<p class='note'>Per date, the symbols with a score and a forward return are cut into quintiles "
-                 "(as pandas.qcut); equal-weighted mean return per quintile, then averaged over dates.</p>")
-    parts.append(quantile_figure(a.quantile_returns, horizon))
-    return parts
+    quintiles = ReportSection(f"Quintiles of the combined score ({horizon}-day forward return)", "\n".join([
+        _table(q_rows, ["quintile (1 = lowest score)", "mean return, bps"]),
+        _note("Per date, the symbols with a score and a forward return are cut into quintiles "
+              "(as pandas.qcut); equal-weighted mean return per quintile, then averaged over dates."),
+        quantile_figure(a.quantile_returns, horizon)]), id="quintiles")
+    return [decay, quintiles]
 
 
 def correlation_figure(standardized: dict[str, np.ndarray]) -> tuple[str, pd.DataFrame]:
@@ -181,7 +198,8 @@ def correlation_figure(standardized: dict[str, np.ndarray]) -> tuple[str, pd.Dat
     corr = frame.corr()
     if corr.empty:
         return '<p class="note">no factor scores</p>', corr
-    fig, ax = plt.subplots(figsize=(1.1 * len(corr) + 2.5, 1.0 * len(corr) + 1.5))
+    fig = _figure(figsize=(1.1 * len(corr) + 2.5, 1.0 * len(corr) + 1.5))
+    ax = fig.subplots()
     im = ax.imshow(corr.to_numpy(), vmin=-1, vmax=1, cmap="RdBu_r")
     ax.set_xticks(range(len(corr)), corr.columns, rotation=45, ha="right")
     ax.set_yticks(range(len(corr)), corr.index)
@@ -203,7 +221,7 @@ def radar_figure(standardized: dict[str, np.ndarray], score: np.ndarray, symbols
     if not order:
         return '<p class="note">no scores on the latest date</p>'
     angles = np.linspace(0, 2 * np.pi, len(names), endpoint=False)
-    fig = plt.figure(figsize=(5.5, 5.5))
+    fig = _figure(figsize=(5.5, 5.5))
     ax = fig.add_subplot(111, polar=True)
     for i in order:
         values = np.array([standardized[k][i, -1] for k in names], dtype=float)
@@ -226,54 +244,54 @@ def _benchmark(panel) -> pd.Series | None:
     return pd.Series(panel.series["taiex_close"], index=index, name="TAIEX price index")
 
 
-def render_report(result: "RunResult", combo: "Combination", run_slice: slice) -> str:
-    """The report of a run as one HTML string."""
+def run_sections(result: "RunResult") -> list[ReportSection]:
+    """The analysis plugin's sections of a run's report, in order."""
     s = result.summary
+    run_slice, combo = result.decision_slice, result.combination
     standardized = {k: v[:, run_slice] for k, v in combo.standardized.items()}
     score = combo.score[:, run_slice]
     symbols = list(result.panel.symbols)
     last_date = str(result.panel.dates[run_slice][-1]) if score.shape[1] else "n/a"
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>J-GOD run {html.escape(s['pipeline']['name'])}"
-             f"</title><style>{_CSS}</style></head><body>",
-             f"<h1>J-GOD run: {html.escape(s['pipeline']['name'])}</h1>",
-             f"<p class='note'>pipeline {html.escape(s['pipeline']['path'])} sha256 {s['pipeline']['sha256']}<br>"
-             f"period {s['data']['start']} .. {s['data']['end']} ({s['data']['trading_days']} trading days), "
-             f"{len(s['universe']['symbols'])} symbols, data source {html.escape(s['data']['source'])}</p>"]
-    for w in result.warnings:
-        parts.append(f"<div class='warn'>{html.escape(w)}</div>")
-    parts.append("<h2>Metrics</h2>")
-    parts.append(_table([[k, v] for k, v in result.metrics.items()], ["metric", "value"]))
-    parts.append("<h2>Equity and drawdown</h2>" + equity_figure(result.equity, _benchmark(result.panel)))
-    parts.append("<h2>Information coefficients</h2>")
+    sections = [
+        ReportSection("Metrics", _table([[k, v] for k, v in result.metrics.items()], ["metric", "value"]),
+                      id="metrics"),
+        ReportSection("Equity and drawdown", equity_figure(result.equity, _benchmark(result.panel)), id="equity"),
+    ]
     columns = ("ic_mean", "ic_t_stat", "ic_hac_t_stat", "rank_ic_mean", "rank_ic_t_stat", "rank_ic_hac_t_stat",
                "hac_lags", "rank_autocorrelation", "dates")
     rows = [[name, st.get("weight"), *(st.get(k) for k in columns)] for name, st in s["factors"].items()]
     c = s.get("combined", {})
     rows.append(["combined score", None, *(c.get(k) for k in columns)])
-    parts.append(_table(rows, ["factor", "weight", "IC mean", "IC t", "IC NW t", "rank IC mean", "rank IC t",
-                               "rank IC NW t", "NW lags", "rank autocorr", "dates"]))
-    parts.append("<p class='note'>IC: cross-sectional correlation of the standardised score at the close of t "
-                 "with the return from the fill at t+lag to the next day's fill. NW t: Newey–West (HAC) t-stat, "
-                 "robust to the autocorrelation of the daily IC. Rank autocorr: mean day-over-day Spearman "
-                 "correlation of the factor's score (near 1: slow ranking, low implied turnover).</p>")
-    parts.append(ic_figure(result.ic))
-    parts.extend(_analytics_sections(result))
+    sections.append(ReportSection("Information coefficients", "\n".join([
+        _table(rows, ["factor", "weight", "IC mean", "IC t", "IC NW t", "rank IC mean", "rank IC t",
+                      "rank IC NW t", "NW lags", "rank autocorr", "dates"]),
+        _note("IC: cross-sectional correlation of the standardised score at the close of t "
+              "with the return from the fill at t+lag to the next day's fill. NW t: Newey–West (HAC) t-stat, "
+              "robust to the autocorrelation of the daily IC. Rank autocorr: mean day-over-day Spearman "
+              "correlation of the factor's score (near 1: slow ranking, low implied turnover)."),
+        ic_figure(analysis_of(result).ic)]), id="information-coefficients"))
+    sections.extend(_analytics_sections(result))
     heat, _ = correlation_figure(standardized)
-    parts.append("<h2>Factor correlation</h2>" + heat)
-    parts.append("<h2>Five-factor radar, latest day</h2>" + radar_figure(standardized, score, symbols, last_date))
+    sections.append(ReportSection("Factor correlation", heat, id="factor-correlation"))
+    sections.append(ReportSection("Five-factor radar, latest day", radar_figure(standardized, score, symbols, last_date),
+                                  id="radar"))
     latest = result.signals[result.signals["date"] == result.signals["date"].max()] if len(result.signals) else None
     if latest is not None and len(latest):
         top = latest.reindex(latest["score"].abs().sort_values(ascending=False).index).head(15)
-        parts.append(f"<h2>Signals on {last_date}</h2>")
-        parts.append(_table([[r.symbol, r.score, r.direction, r.confidence, r.reason] for r in top.itertuples()],
-                            ["symbol", "score", "direction", "confidence", "strongest terms"]))
-    parts.append("<h2>Missing components</h2>")
+        sections.append(ReportSection(f"Signals on {last_date}", _table(
+            [[r.symbol, r.score, r.direction, r.confidence, r.reason] for r in top.itertuples()],
+            ["symbol", "score", "direction", "confidence", "strongest terms"]), id="signals"))
     missing_rows = [[f, comp, why] for f, comps in result.missing.items() for comp, why in comps.items()]
-    parts.append(_table(missing_rows, ["factor", "component", "reason"]) if missing_rows
-                 else "<p>none: every component had its inputs</p>")
-    parts.append("<h2>Universe</h2>")
+    sections.append(ReportSection("Missing components", _table(missing_rows, ["factor", "component", "reason"])
+                                  if missing_rows else "<p>none: every component had its inputs</p>", id="missing"))
     uni_rows = [[sym, "absent", why] for sym, why in s["universe"]["missing"].items()]
     uni_rows += [[sym, "partial", why] for sym, why in s["universe"]["partial"].items()]
-    parts.append(_table(uni_rows, ["symbol", "coverage", "detail"]) if uni_rows else "<p>complete</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    sections.append(ReportSection("Universe", _table(uni_rows, ["symbol", "coverage", "detail"]) if uni_rows
+                                  else "<p>complete</p>", id="universe"))
+    return sections
+
+
+def render_page(result: "RunResult", sections: list[ReportSection]) -> str:
+    """``report.html`` of a run: title, pipeline and period, data warnings, then ``sections``."""
+    return templates().get_template("report.html.j2").render(summary=result.summary, warnings=result.warnings,
+                                                             sections=sections)

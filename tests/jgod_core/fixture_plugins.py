@@ -26,6 +26,8 @@ from jgod_core import (
     SecretRef,
     hookimpl,
 )
+from jgod_plugins.portfolio.linear_combiner import LinearCombiner
+from jgod_plugins.portfolio.top_n import TopN
 
 
 class FxMomentumParams(Params):
@@ -198,3 +200,6 @@ def jgod_register_components(register):
     register(FxSlicer)
     register(FxBroker)
     register(FxBacktest)
+    # the built-in defaults of the combine: and portfolio: sections (their params are in the golden files)
+    register(LinearCombiner)
+    register(TopN)

@@ -40,8 +40,8 @@ def test_plugins_json_has_plugins_components_and_skipped(fixture_plugins_env, ca
         "plugin": "fixture_plugins", "distribution": "local", "distribution_version": "",
         "hooks": ["jgod_register_components"],
     }]
-    assert [(c["kind"], c["name"]) for c in listing["components"]][:3] == [
-        ("backtester", "fx_backtest"), ("broker", "fx_broker"), ("data_source", "fx_source")]
+    assert [(c["kind"], c["name"]) for c in listing["components"]][:4] == [
+        ("backtester", "fx_backtest"), ("broker", "fx_broker"), ("combiner", "linear"), ("data_source", "fx_source")]
     assert "jgod" in {s["distribution"] for s in listing["skipped"]}  # built-ins blocked, and said so
 
 

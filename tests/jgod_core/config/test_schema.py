@@ -48,7 +48,9 @@ def fixture_schema() -> dict:
         fixture_plugins = importlib.import_module("fixture_plugins")
     finally:
         sys.path.remove(str(Path(__file__).parents[1]))
-    schema = build_schema(load_kernel(PluginPolicy(), [("fixture_plugins", fixture_plugins)]))
+    # the fixture plugins register the built-in combiner and portfolio themselves
+    policy = PluginPolicy(block=frozenset({"builtin_portfolio"}))
+    schema = build_schema(load_kernel(policy, [("fixture_plugins", fixture_plugins)]))
     jsonschema.Draft202012Validator.check_schema(schema)
     return schema
 

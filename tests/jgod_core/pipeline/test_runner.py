@@ -88,12 +88,14 @@ def test_summary_and_report_carry_newey_west_decay_quintiles_and_rank_autocorrel
     import statsmodels.api as sm
 
     from jgod_plugins.analysis import metrics
+    from jgod_plugins.analysis.run_analysis import analysis_of
 
     result, out = short_run
+    analysis = analysis_of(result)
     summary = json.loads((out / "summary.json").read_text())
     for name in ("f_c", "f_s", "f_d", "f_stat", "f_exec", "combined"):
         stats = summary["combined"] if name == "combined" else summary["factors"][name]
-        rank_ic = result.ic.loc[result.ic["factor"] == name, "rank_ic"].dropna().to_numpy()
+        rank_ic = analysis.ic.loc[analysis.ic["factor"] == name, "rank_ic"].dropna().to_numpy()
         hac = sm.OLS(rank_ic, np.ones(len(rank_ic))).fit(cov_type="HAC", cov_kwds={"maxlags": stats["hac_lags"]})
         assert stats["rank_ic_hac_t_stat"] == pytest.approx(hac.tvalues[0], abs=1e-9)
         assert stats["hac_lags"] == metrics.newey_west_lags(len(rank_ic))
@@ -104,7 +106,7 @@ def test_summary_and_report_carry_newey_west_decay_quintiles_and_rank_autocorrel
     quint = summary["quantile_analysis"]
     assert (quint["score"], quint["horizon_days"], quint["quantiles"]) == ("combined", 5, 5)
     by_q = quint["mean_return_by_quantile"]
-    assert quint["spread_mean"] == pytest.approx(result.analytics.quantile_returns["spread"].mean(), rel=1e-12)
+    assert quint["spread_mean"] == pytest.approx(analysis.analytics.quantile_returns["spread"].mean(), rel=1e-12)
     assert quint["dates"] > 300 and set(by_q) == {"q1", "q2", "q3", "q4", "q5"}
     html = (out / "report.html").read_text()
     for heading in ("IC decay", "Quintiles of the combined score", "rank IC NW t", "rank autocorr"):

@@ -1,11 +1,11 @@
-"""Linear combination of factor scores into one score, trading signals and target weights.
+"""``linear``: factor scores combined linearly into one score, and the trading signals.
 
 The deep factor engine's linear mode (SPEC §2): per date, each factor step's score is
-standardised across symbols (``combine.standardize``: winsorised z-score or rank), then
+standardised across symbols (``standardize``: winsorised z-score or rank), then
 
     score[i, t] = Σ_k w_k · z_k[i, t]  +  Σ_(a,b) w_ab · z_a[i, t] · z_b[i, t]
 
-with ``w_k`` the step's YAML ``weight`` and ``(a*b, w_ab)`` the ``combine.interactions``.
+with ``w_k`` the step's YAML ``weight`` and ``(a*b, w_ab)`` the ``interactions``.
 
 - A factor score that is the same for every symbol on a date (a market-level factor such as a
   VIX regime broadcast to all names) has no cross-section to standardise: it enters as its own
@@ -14,42 +14,50 @@ with ``w_k`` the step's YAML ``weight`` and ``(a*b, w_ab)`` the ``combine.intera
 - A factor without a value for a symbol on a date contributes nothing (it is neutral, the
   cross-sectional mean); the score is NaN only when no factor has a value.
 
-Everything on date ``t`` reads factor values of date ``t`` only; no look-ahead is added here.
+Inputs: the factor steps' scores ``(n, t)`` and weights. Lag: none added (the score on date ``t``
+reads factor values of date ``t`` only). Warm-up: none beyond the factors'. The default combiner:
+a pipeline's ``combine:`` section without ``plugin:`` is this one, with its params beside it::
+
+    combine:
+      standardize: zscore
+      winsor_sigma: 3.0
+      interactions: [{term: "f_c*f_s", weight: 0.3}]
+      min_abs_score: 0.0
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import ClassVar, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from pydantic import Field
 from scipy.special import erf
 
-from jgod_core.config.models import CombineConfig, PortfolioConfig
+from jgod_core.pipeline.panel import Combination
+from jgod_core.plugin.components import Combiner, Params
 from jgod_plugins.sdk.numerics import cross_sectional_rank, cross_sectional_zscore
 
+class Interaction(Params):
+    """An interaction term: the product of two factor steps' standardised scores, with its weight."""
 
-@dataclass(frozen=True)
-class TradingSignal:
-    """One symbol's decision at one close: the combined score, its direction and why."""
+    term: str = Field(pattern=r"^[a-z][a-z0-9_]*\*[a-z][a-z0-9_]*$", description="`step_a*step_b`.")
+    weight: float = Field(ge=-10.0, le=10.0, description="Linear weight of the interaction term.")
 
-    date: pd.Timestamp
-    symbol: str
-    score: float
-    direction: int  # +1 long, -1 short, 0 flat
-    confidence: float  # in [0, 1]
-    reason: str
+    @property
+    def factors(self) -> tuple[str, str]:
+        """The two step names of the ``a*b`` term."""
+        left, right = self.term.split("*")
+        return left, right
 
 
-@dataclass(frozen=True)
-class Combination:
-    """Combined score ``(n, t)`` and each term's contribution ``(n, t)`` (``w · z`` or ``w · z_a · z_b``)."""
+class LinearParams(Params):
+    """Params of :class:`LinearCombiner` (the keys of a pipeline's ``combine:`` section)."""
 
-    score: np.ndarray
-    contributions: Mapping[str, np.ndarray]
-    standardized: Mapping[str, np.ndarray]
+    standardize: Literal["zscore", "rank"] = Field("zscore", description="Per-date cross-sectional standardisation.")
+    winsor_sigma: float = Field(3.0, gt=0, le=10, description="Winsorise z-scores at ± this many sigmas.")
+    interactions: list[Interaction] = Field(default_factory=list, description="Interaction terms `a*b`.")
+    min_abs_score: float = Field(0.0, ge=0, le=10, description="Scores closer to 0 than this give no signal.")
 
 
 def standardize(score: np.ndarray, method: str, winsor_sigma: float) -> np.ndarray:
@@ -79,7 +87,7 @@ def standardize(score: np.ndarray, method: str, winsor_sigma: float) -> np.ndarr
 def combine(
     scores: Mapping[str, np.ndarray],
     weights: Mapping[str, float],
-    config: CombineConfig,
+    config: LinearParams,
 ) -> Combination:
     """Weighted sum of standardised factor scores plus the configured interaction terms."""
     if not scores:
@@ -102,7 +110,7 @@ def combine(
         term = inter.weight * z[left] * z[right]
         contributions[inter.term] = term
         total += np.where(np.isfinite(term), term, 0.0)
-    return Combination(np.where(seen, total, np.nan), contributions, z)
+    return Combination(np.where(seen, total, np.nan), contributions, z, config.min_abs_score)
 
 
 def directions(score: np.ndarray, min_abs_score: float) -> np.ndarray:
@@ -153,7 +161,7 @@ def signals_frame(
     combination: Combination,
     symbols: Sequence[str],
     dates: np.ndarray,
-    config: CombineConfig,
+    config: LinearParams,
     date_slice: slice = slice(None),
 ) -> pd.DataFrame:
     """Long ``date, symbol, score, direction, confidence, reason`` for dates in ``date_slice``, scored rows only."""
@@ -175,100 +183,25 @@ def signals_frame(
     return frame.sort_values(["date", "symbol"], kind="mergesort").reset_index(drop=True)
 
 
-def to_trading_signals(frame: pd.DataFrame) -> list[TradingSignal]:
-    """Rows of a signals frame as :class:`TradingSignal` objects."""
-    return [TradingSignal(r.date, r.symbol, float(r.score), int(r.direction), float(r.confidence), r.reason)
-            for r in frame.itertuples(index=False)]
+class LinearCombiner(Combiner[LinearParams]):
+    """Weighted sum of standardised factor scores plus interaction terms (the default combiner)."""
 
+    name = "linear"
+    version = "1.0.0"
+    Params = LinearParams
+    default: ClassVar[bool] = True
 
-# -- target weights ----------------------------------------------------------------------------
+    def combine(self, scores: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> Combination:
+        """See :func:`combine`."""
+        return combine(scores, weights, self.params)
 
+    def signals(self, combination: Combination, symbols: Sequence[str], dates: np.ndarray,
+                date_slice: slice = slice(None)) -> pd.DataFrame:
+        """See :func:`signals_frame`."""
+        return signals_frame(combination, symbols, dates, self.params, date_slice)
 
-@njit(cache=True)
-def _pick_side(score, sector, n_sectors, sign, top_n, base_weight, max_weight, sector_cap, min_abs, out):
-    """Greedy in score order: up to ``top_n`` names on one side, each ``min(base, max, sector room)``."""
-    m = score.shape[0]
-    keyed = np.empty(m)
-    for i in range(m):
-        s = score[i] * sign
-        keyed[i] = -s if s == s and s > min_abs else np.inf
-    order = np.argsort(keyed, kind="mergesort")
-    used = np.zeros(n_sectors + 1)
-    taken = 0
-    for q in range(m):
-        i = order[q]
-        if keyed[i] == np.inf or taken >= top_n:
-            break
-        g = sector[i] if sector[i] >= 0 else n_sectors
-        room = sector_cap - used[g] if sector[i] >= 0 else max_weight
-        w = min(base_weight, max_weight, room)
-        if w <= 1e-12:
-            continue
-        used[g] += w
-        out[i] = sign * w
-        taken += 1
-
-
-@njit(cache=True)
-def _target_weights_kernel(score, eligible, sector, n_sectors, decision, long_short, top_n, max_weight,
-                           sector_cap, gross, min_abs):
-    n, t = score.shape
-    out = np.full((n, t), np.nan)
-    side_gross = gross / 2.0 if long_short else gross
-    base = side_gross / top_n
-    for j in range(t):
-        if not decision[j]:
-            continue
-        column = np.where(eligible[:, j], score[:, j], np.nan)
-        w = np.zeros(n)
-        _pick_side(column, sector, n_sectors, 1.0, top_n, base, max_weight, sector_cap, min_abs, w)
-        if long_short:
-            _pick_side(column, sector, n_sectors, -1.0, top_n, base, max_weight, sector_cap, min_abs, w)
-        for i in range(n):
-            # a name without a score, or not eligible today, keeps its standing target (NaN)
-            out[i, j] = w[i] if column[i] == column[i] else np.nan
-    return out
-
-
-def rebalance_days(n_dates: int, first: int, last: int, every: int) -> np.ndarray:
-    """Boolean ``(t,)``: decision dates ``first, first+every, …`` up to ``last`` (inclusive)."""
-    days = np.zeros(n_dates, dtype=bool)
-    if first <= last:
-        days[first:last + 1:every] = True
-    return days
-
-
-def target_weights(
-    score: np.ndarray,
-    portfolio: PortfolioConfig,
-    decision_days: np.ndarray,
-    industry: Sequence[object] | None = None,
-    eligible: np.ndarray | None = None,
-    min_abs_score: float = 0.0,
-) -> np.ndarray:
-    """Target weights ``(n, t)`` on decision days (NaN columns elsewhere).
-
-    Long-only: the ``top_n`` highest positive scores; long-short: also the ``top_n`` lowest
-    negative scores, short. Each name gets ``gross / top_n`` (long-short: ``gross / 2 / top_n``
-    per side), at most ``max_weight``, and the names of one industry together at most
-    ``sector_cap`` per side (greedy in score order; a name that does not fit is skipped).
-    Fewer qualifying names leave the rest in cash. Names without an industry are uncapped
-    by sector. ``eligible`` (n, t) excludes names (e.g. halted at the decision).
-    """
-    score = np.ascontiguousarray(score, dtype=np.float64)
-    n, _ = score.shape
-    if industry is None:
-        codes, n_groups = np.full(n, -1, dtype=np.int64), 0
-    else:
-        labels = pd.Series(list(industry), dtype=object)
-        known = labels.notna() & (labels.astype(str).str.len() > 0)
-        factorized, uniques = pd.factorize(labels.where(known))
-        codes, n_groups = factorized.astype(np.int64), len(uniques)
-    if eligible is None:
-        eligible = np.ones(score.shape, dtype=bool)
-    return _target_weights_kernel(
-        score, np.ascontiguousarray(eligible, dtype=np.bool_), codes, n_groups,
-        np.ascontiguousarray(decision_days, dtype=np.bool_), portfolio.mode == "long_short",
-        int(portfolio.top_n), float(portfolio.max_weight), float(portfolio.sector_cap),
-        float(portfolio.gross_exposure), float(min_abs_score),
-    )
+    @classmethod
+    def factor_references(cls, params: LinearParams) -> list[tuple[tuple, str, str]]:
+        """Both sides of every interaction term name a factor step."""
+        return [(("interactions", i, "term"), side, "interaction term")
+                for i, inter in enumerate(params.interactions) for side in inter.factors]

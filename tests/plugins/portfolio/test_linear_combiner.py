@@ -1,4 +1,4 @@
-"""Linear combiner, signals and target weights against independent pandas/scipy computations."""
+"""The linear combiner and its signals against independent pandas/scipy computations."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from jgod_plugins.portfolio.combine import (
+from jgod_plugins.portfolio.linear_combiner import (
+    LinearParams,
     combine,
     confidences,
     directions,
-    rebalance_days,
     signals_frame,
     standardize,
-    target_weights,
 )
-from jgod_core.config.models import CombineConfig, PortfolioConfig
 
 DATES = np.arange("2024-01-01", "2024-01-21", dtype="datetime64[D]")
 
@@ -37,7 +35,7 @@ def pandas_zscore(values: np.ndarray, sigma: float) -> np.ndarray:
 
 def test_linear_score_is_weighted_sum_of_winsorised_zscores_plus_interaction():
     s = scores()
-    cfg = CombineConfig(winsor_sigma=2.5, interactions=[{"term": "f_c*f_s", "weight": 0.4}])
+    cfg = LinearParams(winsor_sigma=2.5, interactions=[{"term": "f_c*f_s", "weight": 0.4}])
     weights = {"f_c": 1.0, "f_s": -0.7, "f_d": 0.3}
     got = combine(s, weights, cfg).score
     z = {k: pandas_zscore(v, 2.5) for k, v in s.items()}
@@ -60,7 +58,7 @@ def test_market_level_factor_shifts_scores_without_changing_ranking():
     s = scores()
     regime = np.linspace(-4, 4, 20)
     with_market = {**s, "regime": np.tile(regime, (12, 1))}
-    cfg = CombineConfig(winsor_sigma=3.0)
+    cfg = LinearParams(winsor_sigma=3.0)
     base = combine(s, {}, cfg).score
     moved = combine(with_market, {"regime": 0.5}, cfg).score
     np.testing.assert_allclose(moved - base, np.tile(0.5 * np.clip(regime, -3, 3), (12, 1)), atol=1e-12)
@@ -69,7 +67,7 @@ def test_market_level_factor_shifts_scores_without_changing_ranking():
 def test_missing_factor_value_is_neutral_and_no_value_at_all_is_nan():
     s = {"a": np.array([[1.0, np.nan], [2.0, np.nan], [3.0, np.nan]]),
          "b": np.array([[np.nan, np.nan], [1.0, np.nan], [0.0, np.nan]])}
-    got = combine(s, {"a": 1.0, "b": 1.0}, CombineConfig(winsor_sigma=5)).score
+    got = combine(s, {"a": 1.0, "b": 1.0}, LinearParams(winsor_sigma=5)).score
     assert got[0, 0] == pytest.approx(-1.0)  # only a's z (-1); b absent for this name
     assert np.isnan(got[:, 1]).all()
 
@@ -89,7 +87,8 @@ def test_weights_come_from_yaml_steps(pipeline_from_yaml):
     """
     pipeline = pipeline_from_yaml(text)
     assert {s.name: s.weight for s in pipeline.factor_steps} == {"f_stat": 0.25, "f_c": -1.5}
-    assert pipeline.config.combine.interactions[0].factors == ("f_c", "f_stat")
+    assert pipeline.combiner.entry.name == "linear" and pipeline.portfolio.entry.name == "top_n"
+    assert pipeline.combiner.params.interactions[0].factors == ("f_c", "f_stat")
 
 
 def test_direction_respects_min_abs_score():
@@ -106,61 +105,8 @@ def test_confidence_is_in_unit_interval_and_grows_with_abs_score():
 
 def test_signal_reason_names_the_strongest_terms():
     s = {"f_c": np.array([[3.0], [0.0], [-3.0]]), "f_s": np.array([[0.1], [0.0], [-0.1]])}
-    combo = combine(s, {"f_c": 2.0, "f_s": 0.1}, CombineConfig())
-    frame = signals_frame(combo, ["A", "B", "C"], DATES[:1], CombineConfig())
+    combo = combine(s, {"f_c": 2.0, "f_s": 0.1}, LinearParams())
+    frame = signals_frame(combo, ["A", "B", "C"], DATES[:1], LinearParams())
     assert list(frame.columns) == ["date", "symbol", "score", "direction", "confidence", "reason"]
     assert frame.loc[frame.symbol == "A", "reason"].item().startswith("f_c +2.00")
     assert frame.loc[frame.symbol == "C", "reason"].item().startswith("f_c -2.00")
-
-
-# -- target weights ----------------------------------------------------------------------------
-
-
-def one_day(values):
-    return np.array(values, dtype=float)[:, None]
-
-
-def test_long_only_holds_top_n_positive_scores_equally():
-    w = target_weights(one_day([0.9, 0.1, -0.5, 0.6, 0.3]), PortfolioConfig(top_n=2, max_weight=0.5, sector_cap=1.0),
-                       np.array([True]))
-    assert w[:, 0].tolist() == [0.5, 0.0, 0.0, 0.5, 0.0]
-
-
-def test_max_weight_caps_each_name_and_leaves_cash():
-    w = target_weights(one_day([0.9, 0.8]), PortfolioConfig(top_n=2, max_weight=0.2), np.array([True]))
-    assert w[:, 0].tolist() == [0.2, 0.2]
-
-
-def test_sector_cap_limits_an_industry():
-    w = target_weights(one_day([0.9, 0.8, 0.7, 0.1]),
-                       PortfolioConfig(top_n=3, max_weight=0.25, sector_cap=0.3, gross_exposure=0.75),
-                       np.array([True]), industry=["semis", "semis", "semis", "banks"])
-    assert w[:, 0].tolist() == pytest.approx([0.25, 0.05, 0.0, 0.25])
-
-
-def test_long_short_splits_gross_between_sides():
-    w = target_weights(one_day([0.9, -0.8, 0.2, -0.1]),
-                       PortfolioConfig(mode="long_short", top_n=1, max_weight=1.0, sector_cap=1.0),
-                       np.array([True]))
-    assert w[:, 0].tolist() == [0.5, -0.5, 0.0, 0.0]
-
-
-def test_no_positive_score_means_all_cash_in_long_only():
-    w = target_weights(one_day([-0.9, -0.1]), PortfolioConfig(), np.array([True]))
-    assert w[:, 0].tolist() == [0.0, 0.0]
-
-
-def test_weights_only_on_rebalance_days_and_unscored_names_keep_their_target():
-    score = np.tile(np.array([[1.0], [0.5], [np.nan]]), (1, 7))
-    days = rebalance_days(7, 1, 6, 3)
-    assert days.tolist() == [False, True, False, False, True, False, False]
-    w = target_weights(score, PortfolioConfig(top_n=1, max_weight=1.0, sector_cap=1.0), days)
-    assert np.isnan(w[:, ~days]).all()
-    assert w[:, 1].tolist()[:2] == [1.0, 0.0] and np.isnan(w[2, 1])
-
-
-def test_ineligible_name_is_skipped_and_keeps_its_target():
-    eligible = np.array([[False], [True], [True]])
-    w = target_weights(one_day([0.9, 0.5, 0.1]), PortfolioConfig(top_n=1, max_weight=1.0, sector_cap=1.0),
-                       np.array([True]), eligible=eligible)
-    assert np.isnan(w[0, 0]) and w[1, 0] == 1.0 and w[2, 0] == 0.0
