@@ -115,7 +115,10 @@ def register(app: typer.Typer) -> None:
             metrics.serve(metrics_port)
             console.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
         if phase is not None:
-            today = dt.datetime.now(dt.timezone.utc).astimezone(sched._tz()).date()
+            from jgod_core.timeutil import zone
+            from jgod_core.venue import venue_for
+
+            today = dt.datetime.now(dt.timezone.utc).astimezone(zone(venue_for(pipeline).timezone)).date()
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
             detail = sched.execute_phase(pipeline, phase, today, out, stop, metrics)

@@ -17,6 +17,7 @@ judged by the risk engine (parent, then its one child) before the broker sees it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -236,7 +237,7 @@ class IntradaySession:
         approved = decision.approved.order
         child = ChildOrder(**{f: getattr(approved, f) for f in approved.__dataclass_fields__},
                            parent_id=approved.client_order_id, slice_index=0)
-        child = ChildOrder(**{**child.__dict__, "client_order_id": f"{approved.client_order_id}-0"})
+        child = dataclasses.replace(child, client_order_id=f"{approved.client_order_id}-0")
         child_decision = risk.check_child(decision.approved, child, context)
         if child_decision.denied:
             row.update(outcome="denied", reason=child_decision.reason)
