@@ -21,9 +21,12 @@ _EXPORTS: dict[str, str] = {
         name: "jgod_core.plugin.components"
         for name in (
             "Backtester", "Broker", "Combiner", "Component", "ComponentKind", "DataKind", "DataSource", "Engine",
-            "Factor", "Feed", "NoParams", "Params", "Phase", "PortfolioConstructor", "RiskRule", "Router", "Venue",
+            "ExecutionAssumptions", "Factor", "Feed", "NoParams", "Params", "Phase", "PortfolioConstructor",
+            "RiskRule", "Router", "Venue",
         )
     },
+    "Combination": "jgod_core.pipeline.panel",
+    "ReportSection": "jgod_core.pipeline.outputs",
     **{
         name: "jgod_core.execution.orders"
         for name in ("AccountReport", "Action", "ChildOrder", "Fill", "Order", "OrderStatus", "Side", "TradingState",
@@ -72,9 +75,11 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - static analysers see the eager imports
     from jgod_core.pipeline.assembly import Pipeline, Step
     from jgod_core.plugin.components import (
-        Backtester, Broker, Combiner, Component, ComponentKind, DataKind, DataSource, Engine, Factor, Feed, NoParams,
-        Params, Phase, PortfolioConstructor, RiskRule, Router, Venue,
+        Backtester, Broker, Combiner, Component, ComponentKind, DataKind, DataSource, Engine, ExecutionAssumptions,
+        Factor, Feed, NoParams, Params, Phase, PortfolioConstructor, RiskRule, Router, Venue,
     )
+    from jgod_core.pipeline.outputs import ReportSection
+    from jgod_core.pipeline.panel import Combination
     from jgod_core.config.models import SecretRef, resolve_secret
     from jgod_core.errors import JGodError, MissingDataError, PipelineError, PluginLoadError, RegistryError
     from jgod_core.execution.orders import (

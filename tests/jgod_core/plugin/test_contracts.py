@@ -15,7 +15,8 @@ import pytest
 
 import jgod_core
 from jgod_core import (
-    API_VERSION, Backtester, Broker, ComponentKind, DataSource, Engine, Factor, Feed, PluginLoadError,
+    API_VERSION, Backtester, Broker, ComponentKind, DataSource, Engine, ExecutionAssumptions, Factor, Feed,
+    PluginLoadError,
     PluginPolicy, RiskRule, Router, hookimpl, load_kernel,
 )
 from jgod_core.plugin.components import BASE_CLASS_BY_KIND
@@ -84,6 +85,9 @@ class ThirdBacktester(Backtester):
 
     def run(self, panel, target_weights, first_day=0):
         return None
+
+    def execution_assumptions(self):
+        return ExecutionAssumptions()
 
 
 class ThirdFeed(Feed):
