@@ -219,3 +219,24 @@ def test_resolve_secret_errors_name_the_variable_never_a_value():
     with pytest.raises(SecretError) as literal:
         resolve_secret("sk-live-9f8e7d6c5b4a", {})
     assert "sk-live" not in str(literal.value)
+
+
+def test_combine_section_without_plugin_and_no_default_combiner_is_a_located_error():
+    from jgod_core import PluginPolicy, load_kernel
+    from jgod_core.config.validate import validate_text
+
+    kernel = load_kernel(PluginPolicy(block=frozenset({"jgod"}), autoload=False))
+    text = "version: 1\nname: bare\ncombine:\n  winsor_sigma: 2.0\n"
+    pipeline, diags = validate_text(text, "bare.yaml", kernel)
+    combine = [d for d in diags if d.loc == "combine"]
+    assert pipeline is None and [(d.code, d.line, d.column) for d in combine] == [("no-default", 3, 1)]
+    assert "no installed combiner is the default" in combine[0].message
+
+
+def test_absent_sections_need_no_installed_combiner_or_portfolio():
+    from jgod_core import PluginPolicy, load_kernel
+    from jgod_core.config.validate import validate_text
+
+    kernel = load_kernel(PluginPolicy(block=frozenset({"jgod"}), autoload=False))
+    _, diags = validate_text("version: 1\nname: bare\n", "bare.yaml", kernel)
+    assert not [d for d in diags if d.loc in ("combine", "portfolio")]
