@@ -119,7 +119,7 @@ def trade(
         raise JGodError(f"{pipeline_path}: execution.broker is {broker.name}, a simulated broker; "
                         "use `jgod paper` to paper-trade")
     broker.connect()  # credentials from the environment only; missing ones stop here, before any order
-    simulation = bool(getattr(broker.params, "simulation", False))
+    simulation = not broker.sends_real_orders()
     console.print(f"{broker.name}: connected ({'simulation' if simulation else 'PRODUCTION: real orders'})")
     end = day - dt.timedelta(days=1)
     pipeline.config = cfg.model_copy(update={"data": cfg.data.model_copy(update={"end": end})})
@@ -143,7 +143,7 @@ def trade(
 
 def _simulated(broker) -> bool:
     """Whether ``broker`` fills in-process, never at a venue: its class declares ``simulated = True``."""
-    return bool(getattr(type(broker), "simulated", False))
+    return type(broker).simulated
 
 
 def _default(pipeline, kind: str):
@@ -152,7 +152,7 @@ def _default(pipeline, kind: str):
     from jgod_core.plugin.components import ComponentKind
 
     wanted = ComponentKind.ROUTER if kind == "router" else ComponentKind.BROKER
-    defaults = sorted((e for e in pipeline.kernel.registry if e.kind == wanted and getattr(e.cls, "is_default", False)),
+    defaults = sorted((e for e in pipeline.kernel.registry if e.kind == wanted and e.cls.is_default),
                       key=lambda e: e.name)
     where = f"{pipeline.path}: " if getattr(pipeline, "path", None) else ""
     if not defaults:

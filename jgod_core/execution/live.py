@@ -24,7 +24,7 @@ of the paper broker:
 5. every order status is journaled before the send and every event goes to the audit chain,
    with ``is_real_trade`` true unless the broker runs in simulation;
 6. slices are released at their scheduled times (open + the router's ``start_minute``, paced to the
-   ``submit_throttle`` rate, see :meth:`PaperSession._release`): the command waits on the wall
+   submit pace (a rule's ``pacing()``, e.g. ``submit_throttle``), see :meth:`PaperSession._release`): the command waits on the wall
    clock (the venue's zone, Asia/Taipei for ``tw``) until each release, so a TWAP over the
    session keeps it running until the last slice is sent; fills arrive through the broker's deal
    callbacks (``drain_fills``), taken in while it waits and once more at the end.

@@ -121,10 +121,12 @@ def _affordable(venue: Venue, instrument: Instrument, buying_power: float, limit
 
 
 def _throttle_pace(rules) -> tuple[int, float] | None:
-    """(max submits, window seconds) of the pipeline's submit throttle, if it has one."""
+    """(max submits, window seconds) of the first rule that declares a submit pace
+    (:meth:`jgod_core.RiskRule.pacing`), or None when no rule paces submissions."""
     for rule in rules:
-        if getattr(rule, "name", "") == "submit_throttle":
-            return int(rule.params.max_submits), float(rule.params.window_seconds)
+        pace = rule.pacing() if callable(getattr(rule, "pacing", None)) else None
+        if pace is not None:
+            return int(pace[0]), float(pace[1])
     return None
 
 
@@ -337,7 +339,7 @@ class PaperSession:
     def _release(self, j: int, parents, open_ts: dt.datetime) -> None:
         """Release every slice at its scheduled time (open + ``start_minute``), in time order across
         parents (ties: the parents' order, sells first, then slice order). Where the pipeline has a
-        ``submit_throttle`` rule, releases are paced to its rate: a slice that would exceed it waits
+        rule declaring a submit pace (the built-in ``submit_throttle``), releases are paced to its rate: a slice that would exceed it waits
         for the window to clear instead of being sent into a denial."""
         queue = sorted(((child.start_minute, k, child.slice_index), k, child)
                        for k, (_, children) in enumerate(parents) for child in children)

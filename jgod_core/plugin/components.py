@@ -166,12 +166,14 @@ class Engine(Component[ParamsT]):
 class RiskRule(Component[ParamsT], abc.ABC):
     """A pre-trade risk rule: judges an order and returns a verdict.
 
-    Optional: ``stages`` (``PARENT``/``CHILD``, the order stages the rule judges; both when absent)
-    and ``evaluate(order, context)`` (a richer verdict used instead of ``check`` when defined).
+    Optional: ``stages`` (``PARENT``/``CHILD``, the order stages the rule judges; both when absent),
+    ``evaluate(order, context)`` (a richer verdict used instead of ``check`` when defined) and
+    ``pacing()`` (``(max submits, window seconds)``: the paper and live loops space their releases
+    to it, so a rate limit is obeyed instead of tripped).
     """
 
     kind = ComponentKind.RISK_RULE
-    optional_methods = ("stages", "evaluate")
+    optional_methods = ("stages", "evaluate", "pacing")
 
     @abc.abstractmethod
     def check(self, order: Any, context: Any) -> Any:
@@ -187,6 +189,8 @@ class Router(Component[ParamsT], abc.ABC):
     """
 
     kind = ComponentKind.ROUTER
+    #: The router used when a pipeline names none (at most one installed router may declare it).
+    is_default: ClassVar[bool] = False
 
     @abc.abstractmethod
     def schedule(self, approved: Any, market: Any = None) -> Any:
@@ -209,6 +213,16 @@ class Broker(Component[ParamsT], abc.ABC):
     """
 
     kind = ComponentKind.BROKER
+    #: Fills in-process, never at a venue: ``jgod paper`` needs such a broker, ``jgod trade`` refuses it.
+    simulated: ClassVar[bool] = False
+    #: The broker used when a pipeline names none (at most one installed broker may declare it).
+    is_default: ClassVar[bool] = False
+
+    def sends_real_orders(self) -> bool:
+        """Whether orders sent now reach a real account (journal and audit mark them ``is_real_trade``).
+        A venue broker with a simulation environment overrides this with its params."""
+        return not self.simulated
+
     optional_methods = ("cancel", "open_orders", "drain_fills", "account", "expire_day", "match_prints",
                         "clock_ns", "working")
 

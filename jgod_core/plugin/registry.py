@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -128,8 +129,9 @@ def where_defined(cls: type) -> str:
     """``file:line`` of a class's definition (``<unknown>`` when it has no source file)."""
     try:
         return f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}"
-    except (OSError, TypeError):
-        return f"<{cls.__module__}>"
+    except (OSError, TypeError):  # built at run time (``type(...)``): the module's file at least
+        module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        return module_file or f"<{cls.__module__}>"
 
 
 def kind_of(cls: object, plugin: str, distribution: str = "") -> ComponentKind:

@@ -22,6 +22,10 @@ class SubmitThrottleRule(RiskRule):
     Params = SubmitThrottleParams
     stages = (CHILD,)
 
+    def pacing(self) -> tuple[int, float]:
+        """The paper and live loops space their releases to this rate instead of tripping the rule."""
+        return self.params.max_submits, self.params.window_seconds
+
     def check(self, order: Order, context) -> Verdict:
         now = context.now.timestamp()
         start = now - self.params.window_seconds

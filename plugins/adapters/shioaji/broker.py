@@ -63,6 +63,10 @@ class ShioajiBroker(Broker):
     version = "1.0.0"
     Params = ShioajiParams
 
+    def sends_real_orders(self) -> bool:
+        """Real orders unless the params select Sinopac's simulation environment."""
+        return not self.params.simulation
+
     def __init__(self, params: ShioajiParams | None = None, api_factory: Callable[[bool], Any] | None = None,
                  sleep: Callable[[float], None] | None = None) -> None:
         super().__init__(params)

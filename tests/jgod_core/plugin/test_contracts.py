@@ -156,7 +156,7 @@ def test_leaving_a_required_method_out_is_a_located_load_error_naming_the_distri
     with pytest.raises(PluginLoadError) as info:
         load_kernel(ONLY_LOCAL, [("brokenplug", plugin_of(broken))])
     message = str(info.value)
-    assert re.match(r"^.+\.py:\d+: error: plugin 'brokenplug' \(distribution 'local'\) registered "
+    assert re.match(r"^.+test_contracts\.py: error: plugin 'brokenplug' \(distribution 'local'\) registered "
                     rf"Broken{base.__name__} as a {kind.value}, but it breaks the jgod_core\.{base.__name__} "
                     "contract: ", message), message
     assert (required[0] if required else "neither load") in message
