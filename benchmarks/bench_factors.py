@@ -41,7 +41,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from jgod_core.pipeline.panel import Panel
-from jgod_plugins.factors import FACTORS
+from jgod_plugins.factors import factor_classes
 from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, typical_price
 from jgod_plugins.factors.drive import DEFAULT_THEME_GROUPS
 
@@ -90,7 +90,7 @@ def new_instance(panel: Panel) -> Panel:
 
 def run_jgod(panel: Panel) -> dict:
     fresh = new_instance(panel)
-    return {f.name: f().compute(fresh) for f in FACTORS}
+    return {f.name: f().compute(fresh) for f in factor_classes()}
 
 
 def run_jgod_factor(factor, panel: Panel):
@@ -99,7 +99,7 @@ def run_jgod_factor(factor, panel: Panel):
 
 def run_shared_inputs(panel: Panel) -> None:
     fresh = new_instance(panel)
-    params = FACTORS[0].Params()
+    params = factor_classes()[0].Params()
     factor_inputs(fresh)
     typical_price(fresh)
     beta_zscore(fresh, params)
@@ -115,11 +115,11 @@ def run_pandas_wide(frames, panel: Panel, lazy: bool = False) -> dict:
     group_theme = {g: t for t, groups in DEFAULT_THEME_GROUPS.items() for g in groups}
     theme_of = {s: group_theme.get(g) for s, g in zip(panel.symbols, panel.attributes["industry"])}
     calls = {
-        "f_c": lambda: reference.f_c(frames, FACTORS[0].Params()),
-        "f_s": lambda: reference.f_s(frames, FACTORS[1].Params()),
-        "f_d": lambda: reference.f_d(frames, FACTORS[2].Params(), theme_of),
-        "f_stat": lambda: reference.f_stat(frames, FACTORS[3].Params()),
-        "f_exec": lambda: reference.f_exec(frames, FACTORS[4].Params()),
+        "f_c": lambda: reference.f_c(frames, factor_classes()[0].Params()),
+        "f_s": lambda: reference.f_s(frames, factor_classes()[1].Params()),
+        "f_d": lambda: reference.f_d(frames, factor_classes()[2].Params(), theme_of),
+        "f_stat": lambda: reference.f_stat(frames, factor_classes()[3].Params()),
+        "f_exec": lambda: reference.f_exec(frames, factor_classes()[4].Params()),
     }
     return calls if lazy else {name: call() for name, call in calls.items()}
 
@@ -235,7 +235,7 @@ def main() -> None:
         warm, jgod = timed(run_jgod, panel, repeat=args.repeat)
         progress.update(task, advance=1, description="J-GOD per factor")
         shared_time, _ = timed(run_shared_inputs, panel, repeat=args.repeat)
-        jgod_factor_times = {f.name: timed(run_jgod_factor, f, panel, repeat=args.repeat)[0] for f in FACTORS}
+        jgod_factor_times = {f.name: timed(run_jgod_factor, f, panel, repeat=args.repeat)[0] for f in factor_classes()}
         progress.update(task, advance=1, description="pandas wide")
         wide_time, wide = timed(run_pandas_wide, frames, panel)
         wide_factor_times = time_pandas_wide_factors(frames, panel) if args.per_factor_pandas else {}

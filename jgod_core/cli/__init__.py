@@ -280,10 +280,10 @@ def _register_plugin_commands() -> None:
     plugin. Plugins that cannot be loaded add no command: the commands that load them report why."""
     global _plugin_commands_error
     from jgod_core.errors import PluginLoadError
-    from jgod_core.plugin.manager import load_kernel
+    from jgod_core.plugin.manager import load_plugins
 
     try:
-        kernel = load_kernel()
+        kernel = load_plugins()  # plugins only: collecting commands imports no component
     except PluginLoadError as exc:
         _plugin_commands_error = str(exc)
         return

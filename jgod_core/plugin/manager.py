@@ -174,15 +174,12 @@ def _register(pm: pluggy.PluginManager, obj: object, name: str, dists: Mapping[s
         raise PluginLoadError(f"{_origin(name, dists)} cannot be registered: {reason}") from exc
 
 
-def load_kernel(
+def load_plugins(
     policy: PluginPolicy | None = None,
     extra_plugins: Iterable[tuple[str, object]] = (),
 ) -> Kernel:
-    """Build the plugin manager and the component registry.
-
-    ``extra_plugins`` are ``(name, module_or_object)`` pairs registered as plugins of
-    distribution ``local``: the door used by tests and notebooks.
-    """
+    """Import and register the permitted plugins, with an empty registry: what the CLI needs to
+    collect plugin commands without importing any component (see :func:`load_kernel`)."""
     policy = policy or PluginPolicy.from_env()
     pm = new_plugin_manager()
     dists: dict[str, tuple[str, str]] = {}
@@ -224,12 +221,30 @@ def load_kernel(
 
     _check_pending(pm, dists)
 
-    registry = ComponentRegistry()
     infos = []
     for name, plugin in pm.list_name_plugin():  # registration order: deterministic messages
         dist, version = dists.get(name, ("local", ""))
         hooks = tuple(sorted(c.name for c in pm.get_hookcallers(plugin) or []))
         infos.append(PluginInfo(name, dist, version, hooks))
+    infos.sort(key=lambda i: (i.distribution != BUILTIN_DISTRIBUTION, i.name))
+    return Kernel(pm=pm, registry=ComponentRegistry(), plugins=infos, skipped=skipped)
+
+
+def load_kernel(
+    policy: PluginPolicy | None = None,
+    extra_plugins: Iterable[tuple[str, object]] = (),
+) -> Kernel:
+    """Build the plugin manager and the component registry.
+
+    ``extra_plugins`` are ``(name, module_or_object)`` pairs registered as plugins of
+    distribution ``local``: the door used by tests and notebooks.
+    """
+    kernel = load_plugins(policy, extra_plugins)
+    pm, registry = kernel.pm, kernel.registry
+    origins = {info.name: info for info in kernel.plugins}
+    for name, plugin in pm.list_name_plugin():  # registration order: deterministic messages
+        info = origins[name]
+        dist, version = info.distribution, info.distribution_version
         for impl in getattr(pm.hook, REGISTRATION_HOOK).get_hookimpls():
             if impl.plugin is plugin:
                 try:
@@ -240,7 +255,7 @@ def load_kernel(
                     raise PluginLoadError(str(exc)) from exc
                 except Exception as exc:  # noqa: BLE001
                     raise PluginLoadError(
-                        f"{_origin(name, dists)} failed in {REGISTRATION_HOOK}: {type(exc).__name__}: {exc}"
+                        f"{_origin(name, {name: (dist, version)})} failed in {REGISTRATION_HOOK}: "
+                        f"{type(exc).__name__}: {exc}"
                     ) from exc
-    infos.sort(key=lambda i: (i.distribution != BUILTIN_DISTRIBUTION, i.name))
-    return Kernel(pm=pm, registry=registry, plugins=infos, skipped=skipped)
+    return kernel

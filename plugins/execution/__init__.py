@@ -2,25 +2,33 @@
 
 Routers: ``slicer`` (≤ 50 lots, remainder first), ``twap``, ``vwap``, ``pov``, ``iceberg``,
 ``almgren_chriss``. Broker: ``paper`` (recorded books, else daily bars); vendor brokers live in ``adapters/``.
+The modules are imported when the kernel asks for the components, not when the plugin loads.
 """
 
 from jgod_core import hookimpl
-from jgod_plugins.execution.almgren_chriss import AlmgrenChrissRouter
-from jgod_plugins.execution.iceberg import IcebergRouter
-from jgod_plugins.execution.paper import PaperBroker
-from jgod_plugins.execution.pov import PovRouter
-from jgod_plugins.execution.slicer import SlicerRouter
-from jgod_plugins.execution.twap import TwapRouter
-from jgod_plugins.execution.vwap import VwapRouter
 
-ROUTERS = (SlicerRouter, TwapRouter, VwapRouter, PovRouter, IcebergRouter, AlmgrenChrissRouter)
-BROKERS = (PaperBroker,)
+
+def router_classes() -> tuple:
+    """The built-in routers."""
+    from jgod_plugins.execution.almgren_chriss import AlmgrenChrissRouter
+    from jgod_plugins.execution.iceberg import IcebergRouter
+    from jgod_plugins.execution.pov import PovRouter
+    from jgod_plugins.execution.slicer import SlicerRouter
+    from jgod_plugins.execution.twap import TwapRouter
+    from jgod_plugins.execution.vwap import VwapRouter
+
+    return (SlicerRouter, TwapRouter, VwapRouter, PovRouter, IcebergRouter, AlmgrenChrissRouter)
+
+
+def broker_classes() -> tuple:
+    """The built-in brokers."""
+    from jgod_plugins.execution.paper import PaperBroker
+
+    return (PaperBroker,)
 
 
 @hookimpl
 def jgod_register_components(register):
     """Register the execution routers and the paper broker."""
-    for router in ROUTERS:
-        register(router)
-    for broker in BROKERS:
-        register(broker)
+    for component in (*router_classes(), *broker_classes()):
+        register(component)

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from jgod_core import ComponentKind
 from jgod_core.pipeline.panel import Panel
 from jgod_core.testing.contracts import check_factor
-from jgod_plugins.factors import FACTORS
+from jgod_plugins.factors import factor_classes
 from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, stock_beta_to_taiex, typical_price
 from jgod_plugins.factors.cross_market import CrossMarketFactor
 from jgod_plugins.factors.cycle import CycleFactor
@@ -131,7 +131,7 @@ def test_margin_breadth_counts_abnormal_changes_when_margin_data_present():
 # -- warm-up, look-ahead, halts ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("factor", FACTORS, ids=lambda f: f.name)
+@pytest.mark.parametrize("factor", factor_classes(), ids=lambda f: f.name)
 def test_no_score_before_warmup_and_values_after(sample_panel, factor):
     warmup = factor.warmup_days(factor.Params())
     score = factor().compute(sample_panel).score
@@ -152,7 +152,7 @@ PER_SYMBOL_COMPONENTS = {
 }
 
 
-@pytest.mark.parametrize("factor", FACTORS, ids=lambda f: f.name)
+@pytest.mark.parametrize("factor", factor_classes(), ids=lambda f: f.name)
 def test_every_builtin_factor_meets_the_kit_factor_contract(sample_panel, factor):
     """check_factor: shapes, warm-up NaN, no look-ahead (data after t perturbed), per-symbol independence."""
     outputs = {"score", *factor().compute(sample_panel).components}
@@ -196,8 +196,8 @@ def _new_instance(panel: Panel) -> Panel:
 def test_factors_sharing_one_panel_equal_each_factor_on_its_own_panel(sample_panel):
     shared = _new_instance(sample_panel)
     strict = {"min_valid_fraction": 1.0}  # other params: shared inputs are keyed by them
-    together = [f(f.Params(**p)).compute(shared) for p in ({}, strict) for f in reversed(FACTORS)]
-    alone = [f(f.Params(**p)).compute(_new_instance(sample_panel)) for p in ({}, strict) for f in reversed(FACTORS)]
+    together = [f(f.Params(**p)).compute(shared) for p in ({}, strict) for f in reversed(factor_classes())]
+    alone = [f(f.Params(**p)).compute(_new_instance(sample_panel)) for p in ({}, strict) for f in reversed(factor_classes())]
     for a, b in zip(together, alone):
         assert a.components.keys() == b.components.keys()
         np.testing.assert_array_equal(a.score, b.score, err_msg=a.factor)
@@ -228,7 +228,7 @@ def test_shared_inputs_are_computed_once_per_panel_instance_and_read_only(sample
 def test_components_without_their_input_are_missing_with_reason_never_filled(sample_panel):
     bare = Panel(sample_panel.symbols, sample_panel.dates, sample_panel.fields, {}, sample_panel.attributes,
                  {"vix_close": "VIX source not configured"})
-    results = {f.name: f().compute(bare) for f in FACTORS}
+    results = {f.name: f().compute(bare) for f in factor_classes()}
     expected_missing = {
         "f_c": ["regime", "regime_exposure"],
         "f_s": ["vix_zscore", "vix_slope", "vix_exposure", "margin_breadth", "news_sentiment"],
@@ -284,6 +284,6 @@ def test_out_of_bounds_or_unknown_params_are_rejected(bad):
 
 
 def test_every_params_field_has_a_description():
-    for factor in FACTORS:
+    for factor in factor_classes():
         for name, field in factor.Params.model_fields.items():
             assert field.description, f"{factor.name}.{name}"
