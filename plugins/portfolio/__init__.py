@@ -5,13 +5,14 @@ the combination's interaction terms in ``summary.json``.
 """
 
 from jgod_core import hookimpl
-from jgod_plugins.portfolio.linear_combiner import LinearCombiner
-from jgod_plugins.portfolio.top_n import TopN
 
 
 @hookimpl
 def jgod_register_components(register):
-    """Register the linear combiner and the top-N portfolio constructor."""
+    """Register the linear combiner and the top-N portfolio constructor (imported here, not at plugin load)."""
+    from jgod_plugins.portfolio.linear_combiner import LinearCombiner
+    from jgod_plugins.portfolio.top_n import TopN
+
     register(LinearCombiner)
     register(TopN)
 
@@ -19,6 +20,8 @@ def jgod_register_components(register):
 @hookimpl
 def jgod_run_metrics(result):
     """``interactions``: the term and weight of each interaction of a ``linear`` combination."""
+    from jgod_plugins.portfolio.linear_combiner import LinearCombiner
+
     step = result.pipeline.combiner
     if step is None or not isinstance(step.params, LinearCombiner.Params):
         return None

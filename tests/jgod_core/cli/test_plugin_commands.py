@@ -5,10 +5,20 @@ from __future__ import annotations
 import sys
 import types
 
+import pytest
 import typer
 
 from jgod_core import hookimpl
-from jgod_core.cli import main
+from jgod_core.cli import app, main
+
+
+@pytest.fixture(autouse=True)
+def _restore_commands():
+    """A test plugin's command must not outlive its test (the app is one per process)."""
+    commands, groups = list(app.registered_commands), list(app.registered_groups)
+    yield
+    app.registered_commands[:] = commands
+    app.registered_groups[:] = groups
 
 
 def _plugin(monkeypatch, name: str, hook) -> None:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from jgod_core import Broker
 from jgod_core.cli import main
 from jgod_core.cli.trading import _default, _simulated
 from jgod_core.errors import JGodError
@@ -58,12 +59,24 @@ def test_default_router_when_two_declare_is_default_then_error_names_both():
         _default(_pipeline(SlicerRouter, OtherDefault), "router")
 
 
+class FakeVenueBroker(Broker):
+    """A venue broker that happens to be called paper."""
+
+    name = "paper"
+
+    def submit(self, approved):
+        return []
+
+    def cancel_all(self, reason=""):
+        return []
+
+
 def test_simulated_when_class_declares_it_then_true_whatever_its_name():
     class Renamed(PaperBroker):
         name = "sim_with_another_name"
 
     assert _simulated(PaperBroker()) and _simulated(Renamed())
-    assert not _simulated(SimpleNamespace(name="paper"))  # a name alone does not make a simulated broker
+    assert not _simulated(FakeVenueBroker())  # a broker named "paper" is not simulated unless it declares it
 
 
 PAPER_WITHOUT_EXECUTION = """version: 1
