@@ -30,16 +30,16 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from jgod_plugins.tw_market import rules as market_rules
-from jgod_plugins.portfolio.top_n import TopNParams, rebalance_days, target_weights
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 from jgod_plugins.backtest.tw_backtest import TaiwanBacktest, TaiwanBacktestParams
+from jgod_plugins.portfolio.top_n import TopNParams, rebalance_days, target_weights
+from jgod_plugins.tw_market import rules as market_rules
 
 COLD_SNIPPET = """
 import time
 t0 = time.perf_counter()
 import numpy as np
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 from jgod_plugins.backtest.tw_backtest import TaiwanBacktest
 t1 = time.perf_counter()
 d = np.array(["2024-01-02", "2024-01-03", "2024-01-04"], dtype="datetime64[D]")
@@ -113,7 +113,7 @@ def main() -> None:
         import vectorbt as vbt
     except ImportError as exc:  # vectorbt 1.x needs pandas 3; 0.28.x works with pandas 2 / numpy 2
         console.print(f"[red]vectorbt is not importable ({exc}); install `vectorbt<1` and `plotly<6`")
-        raise SystemExit(1)
+        raise SystemExit(1) from None
 
     index = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))
     columns = list(panel.symbols)
@@ -137,7 +137,7 @@ def main() -> None:
     vbt_trades = int(pf.orders.count().sum()) if hasattr(pf.orders.count(), "sum") else int(pf.orders.count())
     if vbt_trades != len(trades):
         console.print(f"[red]trade counts differ: J-GOD {len(trades)}, vectorbt {vbt_trades}")
-        raise SystemExit(1)
+        raise SystemExit(1) from None
 
     cold_cached = cold_start(fresh_cache=False)
     cold_fresh = cold_start(fresh_cache=True)

@@ -40,10 +40,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 from jgod_plugins.factors import factor_classes
-from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, typical_price
 from jgod_plugins.factors.drive import DEFAULT_THEME_GROUPS
+from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, typical_price
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("factor_reference", ROOT / "tests/plugins/factors/reference.py")

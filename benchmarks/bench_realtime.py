@@ -15,17 +15,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from pathlib import Path
 import time
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
-from jgod_plugins.intraday import kernels
-from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.events import BOOK, TRADE
-from jgod_plugins.intraday.processor import IntradayProcessor
+from jgod_core.data.events import BOOK, TRADE, EventBatch
 from jgod_plugins.feeds.recordings import read_binance_book
+from jgod_plugins.intraday import kernels
+from jgod_plugins.intraday.processor import IntradayProcessor
 
 # The plain-Python baseline is the tests' oracle (tests/plugins/intraday/reference.py).
 _REF = Path(__file__).resolve().parents[1] / "tests" / "plugins" / "intraday" / "reference.py"

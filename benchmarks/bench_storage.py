@@ -34,11 +34,11 @@ from rich.table import Table
 from sqlalchemy import create_engine, text
 
 from jgod_core.data import load_panel
-from jgod_plugins.tw_market.timing import utc_now
 from jgod_core.storage import open_store
 from jgod_core.storage.store import make_engine
 from jgod_plugins.data import recordings
 from jgod_plugins.data.sample import DATASETS
+from jgod_plugins.tw_market.timing import utc_now
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -50,8 +50,8 @@ def main() -> None:
         ("  same, built-in plugins blocked", best_of(args.repeat, cli + ["validate", *pipelines], blocked)),
     ]
 
-    from jgod_core.plugin.manager import load_kernel
     from jgod_core.config.validate import validate_file
+    from jgod_core.plugin.manager import load_kernel
 
     started = time.perf_counter()
     kernel = load_kernel()

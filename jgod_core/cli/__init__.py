@@ -60,8 +60,8 @@ def validate(
     format: str = typer.Option("human", "--format", "-f", help="human | json"),
 ) -> None:
     """Check pipeline files: every problem, as path:line:col: error: message."""
-    from jgod_core.plugin.manager import PluginPolicy, load_kernel
     from jgod_core.config.validate import validate_file
+    from jgod_core.plugin.manager import PluginPolicy, load_kernel
 
     _check_format(format)
     # One kernel per plugin policy (a file's `plugins:` allow/block lists change it).

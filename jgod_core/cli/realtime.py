@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
             day = dt.date.fromisoformat(date)
         except ValueError:
             err_console.print(f"error: --date {date!r} is not YYYY-MM-DD")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         pipeline = _load_or_exit(pipeline_path)
         if live_loop:
             result = _replay_on_virtual_clock(pipeline, day)
@@ -93,8 +93,8 @@ def register(app: typer.Typer) -> None:
         metrics_port: int = typer.Option(0, "--metrics-port", help="Serve Prometheus metrics on this port (0: off)."),
     ) -> None:
         """Run the pre-market, intraday and post-market phases on their schedule (TWSE days, Asia/Taipei)."""
-        from jgod_core.scheduling import scheduler as sched
         from jgod_core.plugin.components import Phase
+        from jgod_core.scheduling import scheduler as sched
 
         phase = None
         if once is not None:
@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
                 phase = Phase(once)
             except ValueError:
                 err_console.print(f"error: --once takes pre_market, intraday or post_market, not {once!r}")
-                raise typer.Exit(2)
+                raise typer.Exit(2) from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not service news
         pipeline = _load_or_exit(pipeline_path)

@@ -102,12 +102,12 @@ def trade(
                                                                      "broker reports; needed if it reports none)."),
 ) -> None:
     """Send the day's target orders through the risk gate and router to the pipeline's broker (live or simulation)."""
+    from zoneinfo import ZoneInfo
+
     from jgod_core.cli import _load_or_exit
     from jgod_core.execution.live import trade_day
     from jgod_core.execution.orders import TradingState
     from jgod_core.pipeline.runner import run_pipeline
-
-    from zoneinfo import ZoneInfo
 
     day = _day(date, "--date") or dt.datetime.now(ZoneInfo("Asia/Taipei")).date()
     pipeline = _load_or_exit(pipeline_path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-
 REDACTED_CODES = frozenset({"secret_literal"})
 """Diagnostics whose source excerpt is cut at the column: the value may be a real secret."""
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from jgod_core.plugin.components import Component
 from jgod_core.config.models import SecretRef
+from jgod_core.plugin.components import Component
 from jgod_core.plugin.manager import Kernel
 from jgod_core.plugin.registry import ComponentEntry
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jgod_core.plugin.components import ComponentKind
 from jgod_core.config.models import PipelineConfig
-from jgod_core.plugin.manager import Kernel
 from jgod_core.config.validate import PHASE_STEP_KINDS, default_entries
+from jgod_core.plugin.components import ComponentKind
+from jgod_core.plugin.manager import Kernel
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "https://jgod.dev/schemas/pipeline.schema.json"

@@ -9,20 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import types
-from dataclasses import dataclass
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Union
 
 from pydantic import BaseModel, ValidationError
 
-from jgod_core.pipeline.assembly import Pipeline, Step
-from jgod_core.plugin.components import ComponentKind, Phase
-from jgod_core.config.models import _CLOCK_RE, _NAME_RE, DataConfig, IntradayPhaseConfig, PipelineConfig
+from jgod_core.config.assembly import Pipeline, Step
 from jgod_core.config.diagnostics import Diagnostic, sort_key
-from jgod_core.errors import PipelineError
-from jgod_core.plugin.manager import Kernel, PluginPolicy, load_kernel
+from jgod_core.config.models import _CLOCK_RE, _NAME_RE, DataConfig, IntradayPhaseConfig, PipelineConfig
 from jgod_core.config.yaml_source import Loc, SourceDoc, dotted, load_yaml_file, load_yaml_text
+from jgod_core.errors import PipelineError
+from jgod_core.plugin.components import ComponentKind, Phase
+from jgod_core.plugin.manager import Kernel, PluginPolicy, load_kernel
 
 PHASE_STEP_KINDS = (ComponentKind.FACTOR, ComponentKind.ENGINE, ComponentKind.DATA_SOURCE, ComponentKind.FEED)
 _NULL_TAG = "tag:yaml.org,2002:null"

@@ -1,6 +1,6 @@
 """Point-in-time panels from the store: ``load_panel(store, symbols, start, end, lookback_days, as_of)``.
 
-What it builds (see :mod:`jgod_core.pipeline.panel` for the conventions):
+What it builds (see :mod:`jgod_core.data.panel` for the conventions):
 
 - the date grid: trading days on which the store holds bars of the requested symbols that were
   public at ``as_of``, from ``lookback_days`` such days before ``start`` through ``end``; days of
@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
+from jgod_core.data.panel import Panel
 from jgod_core.data.symbols import normalize_symbols
 from jgod_core.errors import MissingDataError
-from jgod_core.pipeline.panel import Panel
 from jgod_core.storage import models
 from jgod_core.timeutil import END_OF_DAY, end_of_local_day, local_stamp, to_utc_naive
 from jgod_core.venue import Venue, default_venue

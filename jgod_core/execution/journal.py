@@ -17,8 +17,16 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import Engine, insert, select, update
 
 from jgod_core.execution.audit import retry_on_conflict
-from jgod_core.execution.orders import (ALLOWED_TRANSITIONS, ChildOrder, Fill, Order, OrderStatus, Side, next_status,
-                              to_price)
+from jgod_core.execution.orders import (
+    ALLOWED_TRANSITIONS,
+    ChildOrder,
+    Fill,
+    Order,
+    OrderStatus,
+    Side,
+    next_status,
+    to_price,
+)
 from jgod_core.storage.models import FillRecord, OrderRecord
 
 

@@ -36,20 +36,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
-from jgod_core.execution.audit import AuditLog
+from jgod_core.data.panel import Panel
 from jgod_core.errors import JGodError
-from jgod_core.risk.market_view import PanelMarketView
+from jgod_core.execution.audit import AuditLog
 from jgod_core.execution.journal import OrderJournal, reconcile_positions
 from jgod_core.execution.orders import Order, TradingState
-from jgod_core.pipeline.panel import Panel
 from jgod_core.execution.paper import PaperSession, PaperSettings, _run_id, _weights_on
 from jgod_core.risk.engine import RiskEngine, TradingStateStore
+from jgod_core.risk.market_view import PanelMarketView
 from jgod_core.timeutil import zone
 from jgod_core.venue import Venue, default_venue, use_venue
 

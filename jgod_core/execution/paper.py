@@ -41,14 +41,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jgod_core.execution.audit import AuditLog
+from jgod_core.data.panel import Panel
 from jgod_core.errors import JGodError
-from jgod_core.risk.market_view import PanelMarketView
+from jgod_core.execution.audit import AuditLog
 from jgod_core.execution.journal import OrderJournal
 from jgod_core.execution.orders import ChildOrder, Order, OrderStatus, Side, TradingState, whole_lots
-from jgod_core.pipeline.panel import Panel
-from jgod_core.risk.engine import RiskContext, RiskEngine, TradingStateStore
 from jgod_core.execution.settlement import SettlementLedger
+from jgod_core.risk.engine import RiskContext, RiskEngine, TradingStateStore
+from jgod_core.risk.market_view import PanelMarketView
 from jgod_core.venue import AssetClass, Instrument, Venue, default_venue, use_venue
 
 PAPER_MODEL_VERSION = "paper"

@@ -42,11 +42,11 @@ from rich.console import Console
 from rich.panel import Panel as RichPanel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from jgod_core.pipeline.assembly import Pipeline, Step
+from jgod_core.config.assembly import Pipeline, Step
+from jgod_core.data.panel import Combination, FactorResult, Panel
+from jgod_core.errors import JGodError, MissingDataError
 from jgod_core.pipeline.outputs import RunInfo, collect_metrics, collect_sections, render_report
 from jgod_core.plugin.components import ExecutionAssumptions, Phase
-from jgod_core.errors import JGodError, MissingDataError
-from jgod_core.pipeline.panel import Combination, FactorResult, Panel
 
 OUTPUT_FILES = ("summary.json", "factors.parquet", "signals.parquet", "trades.parquet", "equity.parquet",
                 "report.html")

@@ -142,7 +142,7 @@ class Component(Generic[ParamsT]):
 class Factor(Component[ParamsT], abc.ABC):
     """A factor: computes named components and a score on a ``symbols × dates`` panel.
 
-    Implement ``compute(panel) -> FactorResult`` (see :mod:`jgod_core.pipeline.panel`).
+    Implement ``compute(panel) -> FactorResult`` (see :mod:`jgod_core.data.panel`).
     """
 
     kind = ComponentKind.FACTOR
@@ -331,7 +331,7 @@ class Combiner(Component[ParamsT], abc.ABC):
     @abc.abstractmethod
     def combine(self, scores: Any, weights: Any) -> Any:
         """Combine ``scores`` (step name → ``(n, t)`` score) with ``weights`` (step name → YAML
-        weight) into a :class:`jgod_core.pipeline.panel.Combination`. The value on date ``t`` may
+        weight) into a :class:`jgod_core.data.panel.Combination`. The value on date ``t`` may
         read factor values of dates ``≤ t`` only: the combiner adds no look-ahead."""
 
     @abc.abstractmethod

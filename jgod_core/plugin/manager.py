@@ -23,10 +23,10 @@ from typing import Iterable, Mapping
 
 import pluggy
 
-from jgod_core.plugin import spec as hookspecs
-from jgod_core.plugin.spec import API_VERSION
 from jgod_core.errors import PluginLoadError, RegistryError
+from jgod_core.plugin import spec as hookspecs
 from jgod_core.plugin.registry import ComponentRegistry
+from jgod_core.plugin.spec import API_VERSION
 
 ENTRY_POINT_GROUP = "jgod"
 BUILTIN_DISTRIBUTION = "jgod"

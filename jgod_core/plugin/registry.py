@@ -9,8 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from jgod_core.plugin.components import BASE_CLASS_BY_KIND, Component, ComponentKind, Params
 from jgod_core.errors import RegistryError
+from jgod_core.plugin.components import BASE_CLASS_BY_KIND, Component, ComponentKind, Params
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 

@@ -43,7 +43,7 @@ def jgod_register_components(register: Callable[[type[Component]], None]) -> Non
 def jgod_pipeline_assembled(pipeline: Any) -> None:
     """Called after a pipeline file is validated and assembled, before it runs.
 
-    ``pipeline`` is the :class:`jgod_core.pipeline.assembly.Pipeline`. Use it for logging or checks;
+    ``pipeline`` is the :class:`jgod_core.config.assembly.Pipeline`. Use it for logging or checks;
     raise :class:`jgod_core.errors.JGodError` to refuse the pipeline.
     """
 
@@ -52,7 +52,7 @@ def jgod_pipeline_assembled(pipeline: Any) -> None:
 def jgod_run_started(pipeline: Any, run: Any) -> None:
     """Called when ``jgod run`` (or ``run_pipeline``) starts, before any data is read.
 
-    ``pipeline`` is the assembled :class:`jgod_core.pipeline.assembly.Pipeline`; ``run`` the
+    ``pipeline`` is the assembled :class:`jgod_core.config.assembly.Pipeline`; ``run`` the
     :class:`jgod_core.pipeline.outputs.RunInfo` (output directory, start time, a ``notes`` dict
     the plugin may keep things in until ``jgod_run_finished``).
     """

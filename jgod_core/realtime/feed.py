@@ -26,8 +26,8 @@ from typing import Any, Awaitable, Callable, Iterable, Protocol, Sequence
 
 from pydantic import Field
 
+from jgod_core.data.events import MarketEvent
 from jgod_core.plugin.components import Params
-from jgod_core.realtime.events import MarketEvent
 
 log = logging.getLogger("jgod.realtime.feed")
 

@@ -23,8 +23,8 @@ import random
 import threading
 from typing import Any
 
+from jgod_core.data.events import EventBatch, MarketEvent
 from jgod_core.realtime.clock import LoopClock
-from jgod_core.realtime.events import EventBatch, MarketEvent
 from jgod_core.realtime.feed import ConnectionState, FeedSession
 
 log = logging.getLogger("jgod.realtime.live")

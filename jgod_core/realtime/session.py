@@ -17,13 +17,13 @@ judged by the risk engine (parent, then its one child) before the broker sees it
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
 import io
 import json
 import logging
-import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,15 +34,15 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from jgod_core.plugin.components import ComponentKind, Phase
+from jgod_core.data.events import BAR, KIND_NAMES, TRADE, EventBatch
 from jgod_core.errors import JGodError
-from jgod_core.venue import venue_for
+from jgod_core.plugin.components import ComponentKind, Phase
 from jgod_core.realtime.clock import LoopClock
-from jgod_core.realtime.events import BAR, KIND_NAMES, TRADE, EventBatch
 from jgod_core.realtime.feed import SequenceGuard
 from jgod_core.realtime.health import HealthMonitor
 from jgod_core.realtime.metrics import RealtimeMetrics
 from jgod_core.realtime.signal import IntradaySignal
+from jgod_core.venue import venue_for
 
 log = logging.getLogger("jgod.realtime.session")
 TAIPEI = "Asia/Taipei"
@@ -434,7 +434,7 @@ def _drop_bad_sequences(batch: EventBatch, symbols: list[str]) -> tuple[EventBat
     """Drop duplicate and out-of-order events per (symbol, kind) of a recording."""
     guards: dict[int, SequenceGuard] = {}
     keep = np.ones(len(batch), dtype=bool)
-    from jgod_core.realtime.events import MarketEvent
+    from jgod_core.data.events import MarketEvent
 
     for i in range(len(batch)):
         seq = int(batch.seq[i])

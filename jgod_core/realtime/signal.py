@@ -18,8 +18,8 @@ from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 
+from jgod_core.data.events import EventBatch
 from jgod_core.plugin.components import Engine, Factor, Phase
-from jgod_core.realtime.events import EventBatch
 
 
 class IntradayProcessor(Protocol):

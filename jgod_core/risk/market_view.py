@@ -1,6 +1,6 @@
 """What the risk rules and routers may see of the market at a decision time (point in time).
 
-:class:`PanelMarketView` exposes a :class:`~jgod_core.pipeline.panel.Panel` cut at one date position:
+:class:`PanelMarketView` exposes a :class:`~jgod_core.data.panel.Panel` cut at one date position:
 trailing daily bars and market series end at ``asof`` inclusive and never reach past it.
 Recorded 5-level books (:class:`Book5`, a venue-neutral value type) can be attached per symbol (the
 latest snapshot at or before now).
@@ -13,7 +13,7 @@ from typing import Mapping, Protocol
 
 import numpy as np
 
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, insert, select
 
-from jgod_core.plugin.components import Phase
 from jgod_core.errors import JGodError
+from jgod_core.plugin.components import Phase
 from jgod_core.timeutil import zone
 from jgod_core.venue import use_venue, venue_for
 

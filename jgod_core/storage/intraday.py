@@ -377,13 +377,12 @@ def _as_of_filter(spec: IntradayKind, cutoff: int | None):
 
 
 def event_batch(ticks: pd.DataFrame | None = None, books: pd.DataFrame | None = None, symbol: int = 0):
-    """Store rows as a :class:`~jgod_core.realtime.events.EventBatch` on the exchange clock.
+    """Store rows as a :class:`~jgod_core.data.events.EventBatch` on the exchange clock.
 
     ``ticks`` become TRADE events (price, size, aggressor side), ``books`` BOOK events (the 20
     level columns in the realtime layout). A missing receive time is taken as the exchange time.
     """
-    from jgod_core.realtime.events import EventBatch
-    from jgod_core.realtime.events import BOOK, TRADE
+    from jgod_core.data.events import BOOK, TRADE, EventBatch
 
     parts = []
     for frame, kind in ((books, BOOK), (ticks, TRADE)):  # at equal exchange time a book comes first

@@ -7,13 +7,13 @@ nothing and ``updated_at`` keeps telling when a row last changed.
 
 from __future__ import annotations
 
+import uuid
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-import uuid
-
-from sqlalchemy import Table, UniqueConstraint, column, or_, select, table as table_clause, text
+from sqlalchemy import Table, UniqueConstraint, column, or_, select, text
+from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -29,9 +29,9 @@ def conflict_columns(table: Table) -> list[str]:
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint):
             return [c.name for c in constraint.columns]
-    for column in table.columns:
-        if column.unique:
-            return [column.name]
+    for table_column in table.columns:
+        if table_column.unique:
+            return [table_column.name]
     return [c.name for c in table.primary_key.columns]
 
 

@@ -97,8 +97,8 @@ def check_factor(cls: type, panel: Any = None, *, params: Any = None, cross_sect
 
     Raises :class:`ContractError` on the first broken rule; returns a :class:`FactorReport`.
     """
+    from jgod_core.data.panel import FactorResult
     from jgod_core.plugin.components import Factor
-    from jgod_core.pipeline.panel import FactorResult
 
     _check_class(cls, Factor, "factor")
     factor = _build(cls, params)
@@ -229,7 +229,7 @@ def _is_flag(name: str) -> bool:
 
 def _perturbed_after(panel: Any, cut: int) -> Any:
     """A new panel: everything after date position ``cut`` scrambled, everything up to it as it was."""
-    from jgod_core.pipeline.panel import Panel
+    from jgod_core.data.panel import Panel
 
     fields = {}
     for name, values in panel.fields.items():
@@ -246,7 +246,7 @@ def _perturbed_after(panel: Any, cut: int) -> Any:
 
 def _perturbed_symbol(panel: Any, row: int) -> Any:
     """A new panel: every field of symbol ``row`` scrambled over all dates, the rest as it was."""
-    from jgod_core.pipeline.panel import Panel
+    from jgod_core.data.panel import Panel
 
     fields = {}
     for name, values in panel.fields.items():

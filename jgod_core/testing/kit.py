@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import numpy as np
 
 if TYPE_CHECKING:
+    from jgod_core.data.panel import Panel
     from jgod_core.execution.orders import Order
-    from jgod_core.pipeline.panel import Panel
     from jgod_core.realtime.clock import LoopClock
     from jgod_core.risk.engine import RiskContext
 
@@ -147,7 +147,7 @@ def make_panel(symbols: Sequence[str] | None = None, start: str | dt.date | None
     ``adj_factor``). Each call returns a new panel with its own arrays (change them freely).
     """
     from jgod_core.data import load_panel
-    from jgod_core.pipeline.panel import Panel
+    from jgod_core.data.panel import Panel
 
     wanted = tuple(SAMPLE_SYMBOLS if symbols is None else symbols)
     start = SAMPLE_START if start is None else start

@@ -49,8 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jgod_core.data.panel import Panel
 from jgod_plugins.sdk.numerics import cross_sectional_rank
-from jgod_core.pipeline.panel import Panel
 
 TRADING_DAYS_PER_YEAR = 252
 DECAY_HORIZONS = (1, 5, 20)

@@ -38,11 +38,10 @@ import pandas as pd
 from numba import njit
 from pydantic import Field
 
-from jgod_plugins.tw_market import rules as market_rules
+from jgod_core.data.panel import Panel
 from jgod_core.plugin.components import Backtester, DataKind, ExecutionAssumptions, Params
-from jgod_core.pipeline.panel import Panel
+from jgod_plugins.tw_market import rules as market_rules
 from jgod_plugins.tw_market.settlement import settle_due, unsettled_after
-
 
 LADDER = (market_rules.STOCK_LADDER_BOUNDS, market_rules.STOCK_LADDER_TICKS,
           market_rules.ETF_LADDER_BOUNDS, market_rules.ETF_LADDER_TICKS)

@@ -17,12 +17,12 @@ import pandas as pd
 from rich.progress import Progress
 from sqlalchemy import func, select
 
-from jgod_core.plugin.components import ComponentKind
-from jgod_plugins.tw_market import timing
 from jgod_core.errors import JGodError
+from jgod_core.plugin.components import ComponentKind
 from jgod_core.storage import models
 from jgod_plugins.data.connector import Connector
 from jgod_plugins.data.http import FetchError
+from jgod_plugins.tw_market import timing
 
 
 @dataclass(frozen=True)

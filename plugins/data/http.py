@@ -17,8 +17,8 @@ import httpx
 from pydantic import Field
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from jgod_core.plugin.components import Params
 from jgod_core.errors import JGodError
+from jgod_core.plugin.components import Params
 
 TRANSIENT_STATUS = frozenset({402, 408, 425, 429, 500, 502, 503, 504})
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jgod_plugins.tw_market.timing import taifex_trade_dates
 from jgod_core.errors import JGodError
+from jgod_plugins.tw_market.timing import taifex_trade_dates
 
 INTRADAY = "intraday"
 TX_TICKS_CP950 = "taifex_tx_ticks_excerpt_2026-05-29_raw_cp950.csv"

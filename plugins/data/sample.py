@@ -19,10 +19,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from jgod_core.plugin.components import DataKind, DataSource, Params, Phase
-from jgod_plugins.tw_market import timing
 from jgod_core.errors import JGodError
+from jgod_core.plugin.components import DataKind, DataSource, Params, Phase
 from jgod_core.storage import models
+from jgod_plugins.tw_market import timing
 
 SOURCE = "sample"
 MARKET_PREFIXES = {"上市": "TWSE", "上櫃": "TPEx"}  # 上市臺灣創新板 is a TWSE board

@@ -7,8 +7,8 @@ from typing import Sequence
 
 import numpy as np
 
-from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 from jgod_core.execution.orders import ChildOrder, Order
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 
 SESSION_MINUTES = 270.0  # 09:00–13:30
 
@@ -50,7 +50,7 @@ def make_children(parent: Order, lots: Sequence[int], windows: Sequence[tuple[fl
     """Child orders of ``parent`` (zero-lot slices dropped), ids ``<parent>-<k>``."""
     base = {f.name: getattr(parent, f.name) for f in fields(Order)}
     children = []
-    for k, (n_lots, (start, end)) in enumerate(zip(lots, windows)):
+    for n_lots, (start, end) in zip(lots, windows):
         if n_lots <= 0:
             continue
         base.update(client_order_id=f"{parent.client_order_id}-{len(children) + 1:03d}",

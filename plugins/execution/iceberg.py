@@ -6,8 +6,13 @@ from pydantic import Field
 
 from jgod_core import Params, Router
 from jgod_core.execution.orders import ChildOrder
-
-from jgod_plugins.execution._slices import SESSION_MINUTES, effective_max_lots, even_windows, make_children, split_remainder_first
+from jgod_plugins.execution._slices import (
+    SESSION_MINUTES,
+    effective_max_lots,
+    even_windows,
+    make_children,
+    split_remainder_first,
+)
 
 
 class IcebergParams(Params):

@@ -46,11 +46,18 @@ import pandas as pd
 from pydantic import Field
 
 from jgod_core import Broker, Params
-from jgod_plugins.tw_market.impact import BOOK_MODEL, DAILY_BAR_MODEL, Book5
-from jgod_plugins.tw_market.rules import (BOARD_LOT_SHARES, commission, futures_tax, limit_down, limit_up, round_to_tick,
-                                    sell_tax, tick_size)
 from jgod_core.execution.orders import ChildOrder, Fill, OrderStatus, Side, to_price
-
+from jgod_plugins.tw_market.impact import BOOK_MODEL, DAILY_BAR_MODEL, Book5
+from jgod_plugins.tw_market.rules import (
+    BOARD_LOT_SHARES,
+    commission,
+    futures_tax,
+    limit_down,
+    limit_up,
+    round_to_tick,
+    sell_tax,
+    tick_size,
+)
 
 RECORDED_BARS = "recorded_bars"  # fill basis: the contract's recorded 1-minute bars
 RECORDED_TICKS = "recorded_ticks"  # fill basis: the contract's recorded ticks

@@ -13,11 +13,10 @@ import numpy as np
 from pydantic import Field
 
 from jgod_core import DataKind, MissingDataError, Params, Router
-from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 from jgod_core.execution.orders import ChildOrder
-
 from jgod_plugins.execution._slices import SESSION_MINUTES, effective_max_lots, even_windows, make_children
 from jgod_plugins.execution.vwap import VwapParams, VwapRouter
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 
 
 class PovParams(Params):

@@ -6,9 +6,7 @@ from pydantic import Field, model_validator
 
 from jgod_core import Params, Router
 from jgod_core.execution.orders import ChildOrder
-
-from jgod_plugins.execution._slices import (cap_slices, effective_max_lots, even_windows, make_children,
-                                            split_even)
+from jgod_plugins.execution._slices import cap_slices, effective_max_lots, even_windows, make_children, split_even
 
 
 class TwapParams(Params):

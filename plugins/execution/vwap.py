@@ -14,9 +14,14 @@ from pydantic import Field
 
 from jgod_core import DataKind, MissingDataError, Params, Router
 from jgod_core.execution.orders import ChildOrder
-
-from jgod_plugins.execution._slices import (SESSION_MINUTES, cap_slices, effective_max_lots, even_windows,
-                                            make_children, split_by_weights)
+from jgod_plugins.execution._slices import (
+    SESSION_MINUTES,
+    cap_slices,
+    effective_max_lots,
+    even_windows,
+    make_children,
+    split_by_weights,
+)
 
 
 class VwapParams(Params):

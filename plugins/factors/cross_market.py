@@ -6,8 +6,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from jgod_core import DataKind, Factor
-from jgod_plugins.sdk.numerics import rolling_beta, rolling_mean, rolling_zscore
-from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_core.data.panel import FactorResult, Panel
 from jgod_plugins.sdk.factors import (
     MarketMappedParams,
     ResultBuilder,
@@ -18,6 +17,7 @@ from jgod_plugins.sdk.factors import (
     simple_returns,
     stock_beta_to_taiex,
 )
+from jgod_plugins.sdk.numerics import rolling_beta, rolling_mean, rolling_zscore
 
 NOT_IN_DAILY_DATA = {
     "options_put_call": "needs TAIFEX options data, which no built-in source loads",

@@ -7,6 +7,16 @@ from numba import njit
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
+from jgod_core.data.panel import FactorResult, Panel
+from jgod_plugins.sdk.factors import (
+    MarketMappedParams,
+    ResultBuilder,
+    beta_zscore,
+    factor_inputs,
+    min_periods,
+    scale_by_date,
+    typical_price,
+)
 from jgod_plugins.sdk.numerics import (
     MOMENTS_START,
     VWAP_START,
@@ -19,16 +29,6 @@ from jgod_plugins.sdk.numerics import (
     vwap_push,
     vwap_value,
     zscore_of,
-)
-from jgod_core.pipeline.panel import FactorResult, Panel
-from jgod_plugins.sdk.factors import (
-    MarketMappedParams,
-    ResultBuilder,
-    beta_zscore,
-    factor_inputs,
-    min_periods,
-    scale_by_date,
-    typical_price,
 )
 
 

@@ -7,8 +7,7 @@ from numba import njit
 from pydantic import Field, field_validator
 
 from jgod_core import DataKind, Factor
-from jgod_plugins.sdk.numerics import SUM_START, clip_sigma, cross_sectional_moments, sum_pop, sum_push, sum_value
-from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_core.data.panel import FactorResult, Panel
 from jgod_plugins.sdk.factors import (
     FactorParams,
     ResultBuilder,
@@ -17,6 +16,7 @@ from jgod_plugins.sdk.factors import (
     per_symbol,
     why_absent,
 )
+from jgod_plugins.sdk.numerics import SUM_START, clip_sigma, cross_sectional_moments, sum_pop, sum_push, sum_value
 
 # TWSE industry groups (security-master ``industry``, as TWSE prints them) behind each theme.
 # TWSE has no IC-design, defence or high-dividend group, so those themes need explicit symbol

@@ -11,14 +11,23 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from jgod_core import DataKind, Factor
-from jgod_plugins.sdk.numerics import SUM_START, VWAP_START, sum_pop, sum_push, sum_value, vwap_pop, vwap_push, vwap_value
-from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_core.data.panel import FactorResult, Panel
 from jgod_plugins.sdk.factors import (
     FactorParams,
     ResultBuilder,
     factor_inputs,
     min_periods,
     typical_price,
+)
+from jgod_plugins.sdk.numerics import (
+    SUM_START,
+    VWAP_START,
+    sum_pop,
+    sum_push,
+    sum_value,
+    vwap_pop,
+    vwap_push,
+    vwap_value,
 )
 
 INTRADAY_ONLY = ("aggressive_flow", "book_imbalance", "spread_change", "cancel_rate", "intraday_cost_line")

@@ -7,8 +7,7 @@ from numba import njit
 from pydantic import Field
 
 from jgod_core import DataKind, Factor
-from jgod_plugins.sdk.numerics import group_mean, rolling_mean, rolling_zscore
-from jgod_core.pipeline.panel import FactorResult, Panel
+from jgod_core.data.panel import FactorResult, Panel
 from jgod_plugins.sdk.factors import (
     MarketMappedParams,
     ResultBuilder,
@@ -18,10 +17,11 @@ from jgod_plugins.sdk.factors import (
     group_codes,
     min_periods,
     per_symbol,
-    why_absent,
     simple_returns,
     valid_inputs,
+    why_absent,
 )
+from jgod_plugins.sdk.numerics import group_mean, rolling_mean, rolling_zscore
 
 MARGIN_FIELD = "margin_balance"
 

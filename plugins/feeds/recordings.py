@@ -1,6 +1,6 @@
 """Readers of the real intraday recordings shipped in ``jgod_plugins.data/sample_data/intraday``.
 
-Each reader returns an :class:`~jgod_core.realtime.events.EventBatch` (ordered as recorded)
+Each reader returns an :class:`~jgod_core.data.events.EventBatch` (ordered as recorded)
 plus the symbol names its ``symbol`` column indexes:
 
 - :func:`read_tx_bars`: TAIFEX TX near-month 1-minute bars of one trade date and session. A bar
@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jgod_core.data.events import BAR, EventBatch
 from jgod_core.errors import MissingDataError
-from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.events import BAR
 
 TX_BARS_FILE = "taifex_tx_near_month_1min_2026-05-12_2026-06-23.csv.gz"
 TX_TICKS_UTF8 = "taifex_tx_ticks_excerpt_2026-05-29_utf8.csv"

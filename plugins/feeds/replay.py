@@ -10,9 +10,8 @@ import numpy as np
 from pydantic import Field
 
 from jgod_core import DataKind, Feed, Params
+from jgod_core.data.events import BOOK, EventBatch, MarketEvent
 from jgod_core.realtime.clock import LoopClock
-from jgod_core.realtime.events import EventBatch, MarketEvent
-from jgod_core.realtime.events import BOOK
 from jgod_plugins.feeds import recordings
 
 DAY_NS = 86_400_000_000_000

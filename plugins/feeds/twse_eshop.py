@@ -22,9 +22,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from jgod_core.data.events import BOOK, BOOK_LEVELS, TRADE, EventBatch
 from jgod_core.errors import JGodError
-from jgod_core.realtime.events import EventBatch
-from jgod_core.realtime.events import BOOK, BOOK_LEVELS, TRADE
 
 LOT = 1000  # shares per board lot (dsp volumes count lots)
 

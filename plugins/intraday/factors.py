@@ -2,7 +2,7 @@
 
 An intraday factor reads an :class:`IntradayView` (the processor's component values at one
 decision time, plus why absent components are absent) and returns a
-:class:`~jgod_core.pipeline.panel.FactorResult` with ``(n, 1)`` arrays. Its score is
+:class:`~jgod_core.data.panel.FactorResult` with ``(n, 1)`` arrays. Its score is
 ``Σ_c weight_c × clip(component_c / scale_c, −clip, +clip)`` over the components with a
 non-zero weight; a component that is NaN contributes nothing to that symbol's score, and a
 component NaN for every symbol is listed in ``missing`` with the reason.
@@ -15,8 +15,8 @@ from typing import ClassVar, Mapping
 
 import numpy as np
 
+from jgod_core.data.panel import FactorResult
 from jgod_core.plugin.components import Factor, Phase
-from jgod_core.pipeline.panel import FactorResult
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,12 @@ from numba import njit
 
 from jgod_plugins.intraday.layout import (
     BAR,
+    BOOK,
+    BOOK_LEVELS,
     C_BOOK_NS,
     C_BUCKET_END_NS,
     C_BUCKET_START_NS,
     C_LAST_EXCH_NS,
-    BOOK,
-    BOOK_LEVELS,
     INDEX,
     O_AGGRESSIVE_IMB,
     O_BASIS,

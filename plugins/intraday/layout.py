@@ -17,7 +17,7 @@ kernels update in place:
 from __future__ import annotations
 
 # -- event kinds and book width: the kernel's event format, re-exported for the kernels -----------
-from jgod_core.realtime.events import BAR, BOOK, BOOK_LEVELS, BOOK_WIDTH, INDEX, KIND_NAMES, TRADE  # noqa: F401
+from jgod_core.data.events import BAR, BOOK, BOOK_LEVELS, BOOK_WIDTH, INDEX, KIND_NAMES, TRADE  # noqa: F401
 
 # -- output components ----------------------------------------------------------------------------
 F_STAT_COMPONENTS = (

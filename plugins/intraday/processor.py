@@ -19,11 +19,10 @@ from typing import Mapping, Sequence
 import numpy as np
 from pydantic import Field
 
+from jgod_core.data.events import EventBatch, MarketEvent
 from jgod_core.plugin.components import Params
-from jgod_plugins.intraday import layout
-from jgod_plugins.intraday import kernels
+from jgod_plugins.intraday import kernels, layout
 from jgod_plugins.intraday.factors import IntradayView
-from jgod_core.realtime.events import EventBatch, MarketEvent
 
 _NO_BOOK = np.full(layout.BOOK_WIDTH, np.nan)
 

@@ -34,9 +34,10 @@ import pandas as pd
 from pydantic import Field
 from scipy.special import erf
 
-from jgod_core.pipeline.panel import Combination
+from jgod_core.data.panel import Combination
 from jgod_core.plugin.components import Combiner, Params
 from jgod_plugins.sdk.numerics import cross_sectional_rank, cross_sectional_zscore
+
 
 class Interaction(Params):
     """An interaction term: the product of two factor steps' standardised scores, with its weight."""

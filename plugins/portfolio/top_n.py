@@ -22,7 +22,7 @@ import pandas as pd
 from numba import njit
 from pydantic import Field
 
-from jgod_core.pipeline.panel import Combination, Panel
+from jgod_core.data.panel import Combination, Panel
 from jgod_core.plugin.components import Params, PortfolioConstructor
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 from jgod_core.execution.orders import Order, Verdict
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 
 
 class BoardLotParams(Params):

@@ -6,7 +6,6 @@ from pydantic import Field
 
 from jgod_core import Params, RiskRule
 from jgod_core.execution.orders import Action, Order, Verdict
-
 from jgod_plugins.risk._common import fmt_twd
 
 

@@ -12,12 +12,11 @@ import numpy as np
 from pydantic import Field
 
 from jgod_core import DataKind, Params, RiskRule
-from jgod_plugins.tw_market.impact import cost_per_tick, daily_path_ticks
-from jgod_plugins.tw_market.rules import tick_size
 from jgod_core.execution.orders import Order, Verdict
 from jgod_core.risk.engine import PARENT
-
 from jgod_plugins.risk._common import floor_lots
+from jgod_plugins.tw_market.impact import cost_per_tick, daily_path_ticks
+from jgod_plugins.tw_market.rules import tick_size
 
 
 class FragilityParams(Params):

@@ -23,7 +23,6 @@ from pydantic import Field
 from jgod_core import DataKind, Params, RiskRule
 from jgod_core.execution.orders import Order, Verdict
 from jgod_core.risk.engine import PARENT
-
 from jgod_plugins.risk._common import floor_lots
 
 

@@ -7,7 +7,6 @@ from pydantic import Field
 from jgod_core import Params, RiskRule
 from jgod_core.execution.orders import Order, Verdict
 from jgod_core.risk.engine import CHILD
-
 from jgod_plugins.risk._common import fmt_twd
 
 

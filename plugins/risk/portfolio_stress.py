@@ -12,12 +12,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_plugins.tw_market.instruments import floor_to_lots, futures_contract
-from jgod_plugins.tw_market.rules import limit_down, limit_up
 from jgod_core.execution.orders import Order, Verdict
 from jgod_core.risk.engine import PARENT
-
 from jgod_plugins.risk._common import fmt_twd
+from jgod_plugins.tw_market.instruments import floor_to_lots, futures_contract
+from jgod_plugins.tw_market.rules import limit_down, limit_up
 
 
 class PortfolioStressParams(Params):

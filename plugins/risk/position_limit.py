@@ -5,11 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from jgod_core import Params, RiskRule
-from jgod_plugins.tw_market.instruments import floor_to_lots
 from jgod_core.execution.orders import Order, Verdict
 from jgod_core.risk.engine import PARENT
-
 from jgod_plugins.risk._common import fmt_twd
+from jgod_plugins.tw_market.instruments import floor_to_lots
 
 
 class PositionLimitParams(Params):

@@ -17,12 +17,17 @@ import math
 from pydantic import Field
 
 from jgod_core import DataKind, Params, RiskRule
-from jgod_plugins.tw_market.impact import BOOK_MODEL, DAILY_BAR_MODEL, daily_bar_slippage, max_quantity_within, walk_book
-from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 from jgod_core.execution.orders import Action, Order, Verdict
 from jgod_core.risk.engine import PARENT
-
 from jgod_plugins.risk._common import floor_lots
+from jgod_plugins.tw_market.impact import (
+    BOOK_MODEL,
+    DAILY_BAR_MODEL,
+    daily_bar_slippage,
+    max_quantity_within,
+    walk_book,
+)
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES
 
 
 class PredictedSlippageParams(Params):

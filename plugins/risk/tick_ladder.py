@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from jgod_core import NoParams, RiskRule
-from jgod_plugins.tw_market import instruments
 from jgod_core.execution.orders import Order, Verdict
+from jgod_plugins.tw_market import instruments
 
 
 class TickLadderRule(RiskRule):

@@ -99,6 +99,7 @@ from numba import njit
 from pydantic import Field
 
 from jgod_core import Params
+from jgod_core.data.panel import FactorResult, Panel
 from jgod_plugins.sdk.numerics import (
     clip_sigma,
     cross_sectional_moments,
@@ -106,7 +107,6 @@ from jgod_plugins.sdk.numerics import (
     rolling_beta,
     rolling_zscore,
 )
-from jgod_core.pipeline.panel import FactorResult, Panel
 
 __all__ = [
     "PRICE_FIELDS",

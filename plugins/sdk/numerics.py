@@ -1,7 +1,7 @@
 """Shared numba kernels for panels: rolling windows along dates, cross-sections per date.
 
 Layout: every 2-D input is ``(symbols, dates)`` float64, symbol-major (C-contiguous rows are
-one symbol's history), exactly as :class:`jgod_core.pipeline.panel.Panel` stores fields. 1-D inputs are
+one symbol's history), exactly as :class:`jgod_core.data.panel.Panel` stores fields. 1-D inputs are
 ``(dates,)`` market series. Outputs are new float64 arrays of the same shape; inputs are never
 modified. Kernels write into outputs the Python wrapper allocates with numpy: numpy asks the
 kernel for huge pages on large arrays, which makes first writes to a fresh array about twice as

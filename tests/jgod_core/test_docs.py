@@ -121,3 +121,15 @@ def test_readme_contract_table_lists_every_kind_with_its_required_and_optional_m
     rows = {line for line in README.splitlines() if line.startswith("| `") and "| `jgod_core." in line}
     for kind in BASE_CLASS_BY_KIND:
         assert contract_row(kind) in rows, f"README.md contract table row for {kind.value}: {contract_row(kind)}"
+
+
+def test_readme_layout_names_every_kernel_and_plugin_package():
+    block = README[README.index("## Layout"):]
+    block = block[block.index("```"):block.index("```", block.index("```") + 3)]
+    for root in ("jgod_core", "plugins"):
+        for entry in sorted((ROOT / root).iterdir()):
+            if entry.name.startswith(("_", ".")) or entry.name in {"sample_data"}:
+                continue
+            if entry.is_dir() or entry.suffix == ".py":
+                name = entry.name + ("/" if entry.is_dir() else "")
+                assert name in block or entry.name in block, f"README layout misses {root}/{entry.name}"

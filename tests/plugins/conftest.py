@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jgod_core.storage import open_store
-from jgod_plugins.data.replay import Reply, ReplayServer
+from jgod_plugins.data.replay import ReplayServer, Reply
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 FAST_RETRIES = {"calls_per_minute": 6000, "backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01,
@@ -49,9 +49,9 @@ def finmind_server():
 @pytest.fixture
 def store(tmp_path):
     """An empty SQLite store with the sample's security master (so unknown symbols are detectable)."""
+    from jgod_core.storage.models import Security
     from jgod_plugins.data.sample import read_securities
     from jgod_plugins.tw_market.timing import utc_now
-    from jgod_core.storage.models import Security
 
     opened = open_store(f"sqlite:///{tmp_path / 'jgod.sqlite'}")
     opened.upsert(Security, read_securities(utc_now()))

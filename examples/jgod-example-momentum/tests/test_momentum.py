@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from jgod_example_momentum import PriceMomentum, PriceMomentumParams
 from pydantic import ValidationError
 
 from jgod_core import Panel
-from jgod_example_momentum import PriceMomentum, PriceMomentumParams
 
 
 def make_panel(close: list[list[float]], adj_factor: list[list[float]] | None = None) -> Panel:

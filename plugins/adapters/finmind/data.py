@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from jgod_plugins.tw_market.calendar import trading_days
 from jgod_core.plugin.components import DataKind
-from jgod_plugins.tw_market import timing
 from jgod_core.storage import models
 from jgod_plugins.data.connector import Connector, DatasetSpec
 from jgod_plugins.data.http import ConnectorParams, FetchError, JsonClient, TransientFetchError
+from jgod_plugins.tw_market import timing
+from jgod_plugins.tw_market.calendar import trading_days
 
 TOKEN_ENV = "FINMIND_TOKEN"
 _FUTURES_ID = re.compile(r"^[A-Z]{2,4}$")

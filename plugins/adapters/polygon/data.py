@@ -15,12 +15,12 @@ import re
 import pandas as pd
 from pydantic import Field
 
-from jgod_core.plugin.components import DataKind
-from jgod_plugins.tw_market import timing
 from jgod_core.errors import JGodError
+from jgod_core.plugin.components import DataKind
 from jgod_core.storage import models
 from jgod_plugins.data.connector import Connector, DatasetSpec
 from jgod_plugins.data.http import ConnectorParams, FetchError, JsonClient
+from jgod_plugins.tw_market import timing
 
 API_KEY_ENV = "POLYGON_API_KEY"
 INSTRUMENT_BY_TICKER = {"I:SPX": "sp500", "I:NDX": "nasdaq100", "I:VIX": "vix"}

@@ -29,8 +29,8 @@ from pydantic import Field
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from jgod_core import Broker, JGodError, Params, SecretRef, resolve_secret
-from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES, commission, futures_tax, sell_tax
 from jgod_core.execution.orders import AccountReport, ChildOrder, Fill, OrderStatus, Side, TimeInForce, to_price
+from jgod_plugins.tw_market.rules import BOARD_LOT_SHARES, commission, futures_tax, sell_tax
 
 
 class ShioajiParams(Params):

@@ -33,14 +33,14 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from jgod_plugins.tw_market.calendar import trading_days
-from jgod_core.plugin.components import DataKind
 from jgod_core.config.models import require_env
-from jgod_plugins.tw_market import timing
 from jgod_core.data.symbols import SymbolError, normalize_symbol
+from jgod_core.plugin.components import DataKind
 from jgod_core.storage import models
 from jgod_plugins.data.connector import Connector, DatasetSpec
 from jgod_plugins.data.http import FetchError, RateLimiter, RetryParams, TransientFetchError, call_with_retries
+from jgod_plugins.tw_market import timing
+from jgod_plugins.tw_market.calendar import trading_days
 
 API_KEY_ENV = "SHIOAJI_API_KEY"
 SECRET_KEY_ENV = "SHIOAJI_SECRET_KEY"

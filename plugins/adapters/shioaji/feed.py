@@ -10,9 +10,7 @@ from pydantic import Field
 
 from jgod_core import DataKind, Feed, Params
 from jgod_core.config.models import require_env
-from jgod_core.realtime.events import MarketEvent
-from jgod_core.realtime.events import BOOK, INDEX, TRADE
-
+from jgod_core.data.events import BOOK, INDEX, TRADE, MarketEvent
 
 
 class ShioajiFeedParams(Params):

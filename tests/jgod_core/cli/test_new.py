@@ -61,7 +61,7 @@ def test_new_plugin_writes_a_package_with_entry_point_factor_tests_and_pipeline(
 
 def test_generated_factor_passes_check_factor_and_runs_in_its_pipeline(imported, tmp_path):
     root, module = imported
-    cls = getattr(module, "KitNewMomentum")
+    cls = module.KitNewMomentum
     report = check_factor(cls, make_panel(), cross_sectional={"score"})
     assert report.warmup == 20 and report.per_symbol_checked == ("momentum",)
     kernel = load_kernel(PluginPolicy(), extra_plugins=[(NAME, module)])

@@ -19,9 +19,9 @@ import pytest
 
 from jgod_core import PluginPolicy, load_kernel
 from jgod_core.cli import main
-from jgod_core.plugin.components import ComponentKind
 from jgod_core.config.schema import SCHEMA_DIALECT, build_schema, render_schema
 from jgod_core.config.yaml_source import load_yaml_file
+from jgod_core.plugin.components import ComponentKind
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMITTED = ROOT / "schemas" / "pipeline.schema.json"

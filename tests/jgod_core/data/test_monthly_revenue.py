@@ -8,8 +8,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from jgod_plugins.tw_market.calendar import trading_days
 from jgod_core.data import load_panel
+from jgod_plugins.tw_market.calendar import trading_days
 
 
 def test_hand_checked_publication_dates_around_lunar_new_year(sample_store):

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from jgod_core.data import load_panel
-from jgod_plugins.tw_market.timing import to_utc_naive
 from jgod_core.storage import open_store
+from jgod_plugins.tw_market.timing import to_utc_naive
 
 AS_OF = dt.datetime(2021, 6, 15, 14, 0)  # Taipei, after that day's close
 

@@ -19,7 +19,6 @@ from decimal import Decimal
 from importlib.resources import files
 
 import pandas as pd
-
 from sqlalchemy import create_engine
 
 from jgod_core.execution.audit import AuditLog

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import create_engine, delete, text, update
 
-from jgod_core.execution.audit import AuditLog, canonical_json, chain_entries, record_hash, verify_chain
 from jgod_core.cli import main
+from jgod_core.execution.audit import AuditLog, canonical_json, chain_entries, record_hash, verify_chain
 from jgod_core.storage.models import AuditRecord, Base
 
 T0 = dt.datetime(2024, 5, 2, 9, 0)

@@ -46,7 +46,9 @@ def _crash_and_recover(tmp_path: Path, point: str, at: int, run: int = 0) -> Non
     assert all(orders[cid].status == "filled" for cid in intended)
     assert len(exchange_fills) == N_ORDERS  # every order filled once at the exchange
     assert set(fills) == set(exchange_fills)  # journal and broker report agree fill by fill
-    position = lambda rows: sum((1 if side == "buy" else -1) * q for _, _, side, q in rows)
+    def position(rows):
+        return sum((1 if side == "buy" else -1) * q for _, _, side, q in rows)
+
     assert position(exchange_fills.values()) == sum((1 if f.side == "buy" else -1) * f.quantity for f in fills.values())
     assert AuditLog(engine).verify().ok
 

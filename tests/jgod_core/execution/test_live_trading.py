@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import shioaji as sj
 
-from jgod_core.execution.audit import AuditLog
 from jgod_core.cli import main
+from jgod_core.data.panel import Panel
+from jgod_core.execution.audit import AuditLog
 from jgod_core.execution.live import TradeError, trade_day
-from jgod_core.pipeline.panel import Panel
-from jgod_core.risk.engine import TradingStateStore
 from jgod_core.execution.orders import TradingState
+from jgod_core.risk.engine import TradingStateStore
 from jgod_core.storage import open_store
 from jgod_plugins.adapters.shioaji.broker import ShioajiBroker, ShioajiParams
 from jgod_plugins.execution.slicer import SlicerRouter

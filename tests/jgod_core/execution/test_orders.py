@@ -6,8 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from jgod_core.execution.orders import (ALLOWED_TRANSITIONS, Fill, InvalidTransition, Order, OrderStatus, Side, Verdict,
-                              next_status, whole_lots)
+from jgod_core.execution.orders import (
+    ALLOWED_TRANSITIONS,
+    Fill,
+    InvalidTransition,
+    Order,
+    OrderStatus,
+    Side,
+    Verdict,
+    next_status,
+    whole_lots,
+)
 
 
 def test_prices_are_exact_decimals_with_two_places():

@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import create_engine
 
 from jgod_core.cli import main
-from jgod_plugins.tw_market.rules import is_on_tick
+from jgod_core.data.panel import Panel
 from jgod_core.execution.orders import TradingState
-from jgod_core.pipeline.panel import Panel
 from jgod_core.execution.paper import PaperSettings, run_paper
 from jgod_core.risk.engine import TradingStateStore
 from jgod_core.storage.models import AuditRecord, Base, FillRecord, OrderRecord, TradingStateChange
 from jgod_plugins.execution.paper import PaperBroker
 from jgod_plugins.execution.slicer import SlicerRouter
 from jgod_plugins.risk import board_lot, price_band, tick_ladder
+from jgod_plugins.tw_market.rules import is_on_tick
 
 PIPELINE = Path(__file__).resolve().parents[3] / "pipelines" / "tw_five_factor.yaml"
 DAILY = files("jgod_plugins.data") / "sample_data" / "daily"

@@ -16,8 +16,8 @@ from pydantic import Field
 
 from jgod_core import PluginPolicy, load_kernel
 from jgod_core.config.validate import load_pipeline
+from jgod_core.data.panel import Combination
 from jgod_core.pipeline.outputs import OutputConflictError, ReportSection, collect_metrics
-from jgod_core.pipeline.panel import Combination
 from jgod_core.pipeline.runner import run_pipeline
 from jgod_core.plugin.components import Combiner, Params, PortfolioConstructor
 from jgod_core.plugin.spec import hookimpl

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from jgod_core.cli import main as jgod
-from jgod_core.pipeline.panel import Panel
-from jgod_core.pipeline.runner import run_pipeline
 from jgod_core.config.validate import load_pipeline
+from jgod_core.data.panel import Panel
+from jgod_core.pipeline.runner import run_pipeline
 
 REPO = Path(__file__).resolve().parents[3]
 SHIPPED = REPO / "pipelines" / "tw_five_factor.yaml"

@@ -15,9 +15,21 @@ import pytest
 
 import jgod_core
 from jgod_core import (
-    API_VERSION, Backtester, Broker, ComponentKind, DataSource, Engine, ExecutionAssumptions, Factor, Feed,
+    API_VERSION,
+    Backtester,
+    Broker,
+    ComponentKind,
+    DataSource,
+    Engine,
+    ExecutionAssumptions,
+    Factor,
+    Feed,
     PluginLoadError,
-    PluginPolicy, RiskRule, Router, hookimpl, load_kernel,
+    PluginPolicy,
+    RiskRule,
+    Router,
+    hookimpl,
+    load_kernel,
 )
 from jgod_core.plugin.components import BASE_CLASS_BY_KIND
 

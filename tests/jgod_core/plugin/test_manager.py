@@ -14,8 +14,8 @@ import pytest
 
 from jgod_core import Factor, Params, PluginLoadError, PluginPolicy, hookimpl, load_kernel
 from jgod_core.cli import main
-from jgod_core.plugin.components import ComponentKind
 from jgod_core.config.validate import validate_text
+from jgod_core.plugin.components import ComponentKind
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jgod_core import Engine, Factor, Params
-from jgod_core.plugin.components import ComponentKind
 from jgod_core.errors import RegistryError
+from jgod_core.plugin.components import ComponentKind
 from jgod_core.plugin.registry import ComponentRegistry
 
 

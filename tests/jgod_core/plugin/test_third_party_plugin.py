@@ -22,8 +22,8 @@ import pytest
 
 from jgod_core import Panel, PluginPolicy, load_kernel
 from jgod_core.cli import main
-from jgod_core.plugin.components import ComponentKind
 from jgod_core.config.validate import load_pipeline
+from jgod_core.plugin.components import ComponentKind
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "jgod-example-momentum"

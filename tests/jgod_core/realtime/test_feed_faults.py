@@ -7,10 +7,9 @@ import random
 
 import pytest
 
-from jgod_core.realtime.events import MarketEvent
+from jgod_core.data.events import TRADE, MarketEvent
 from jgod_core.realtime.feed import BackoffParams, ConnectionState, FeedSession, SequenceGuard
 from jgod_core.realtime.health import HealthMonitor, HealthParams
-from jgod_core.realtime.events import TRADE
 from jgod_plugins.intraday.processor import IntradayProcessor
 
 SEC = 1_000_000_000

@@ -201,8 +201,7 @@ def test_no_order_before_the_phase_schedule_while_feeds_and_decisions_run_from_t
 
 
 def _scripted_bars(closes, first_minute="09:01"):
-    from jgod_core.realtime.events import EventBatch
-    from jgod_core.realtime.events import BAR
+    from jgod_core.data.events import BAR, EventBatch
 
     batch = EventBatch.empty(len(closes))
     batch.kind[:] = BAR
@@ -219,10 +218,10 @@ def _scripted_bars(closes, first_minute="09:01"):
 def test_a_scripted_losing_sequence_trips_the_5_minute_sharpe_breaker_halts_and_cancels_open_orders(pipeline_from_yaml):
     from decimal import Decimal
 
-    from jgod_plugins.tw_market.instruments import AssetClass
     from jgod_core.execution.orders import ChildOrder, Order, OrderStatus, Side, TradingState
-    from jgod_core.risk.engine import RiskContext
     from jgod_core.realtime.session import _Decider
+    from jgod_core.risk.engine import RiskContext
+    from jgod_plugins.tw_market.instruments import AssetClass
 
     session = IntradaySession(pipeline_from_yaml(TX_ONLY))
     decider = _Decider(session, DAY, [["TX"]])

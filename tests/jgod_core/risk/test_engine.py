@@ -12,10 +12,15 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from jgod_core import Broker, NoParams, hookimpl
-from jgod_plugins.tw_market.rules import is_on_tick, limit_down, limit_up, round_to_tick
 from jgod_core.execution.orders import Order, Side, TradingState
-from jgod_core.risk.engine import (ApprovedOrder, MemoryStateStore, RiskContext, RiskEngine, TradingStateStore,
-                                   UnapprovedOrderError)
+from jgod_core.risk.engine import (
+    ApprovedOrder,
+    MemoryStateStore,
+    RiskContext,
+    RiskEngine,
+    TradingStateStore,
+    UnapprovedOrderError,
+)
 from jgod_core.storage.models import Base, TradingStateChange
 from jgod_plugins.execution.paper import PaperBroker
 from jgod_plugins.execution.slicer import SlicerParams, SlicerRouter
@@ -24,6 +29,7 @@ from jgod_plugins.risk.daily_loss import DailyLossParams, DailyLossRule
 from jgod_plugins.risk.duplicate_order import DuplicateOrderRule
 from jgod_plugins.risk.price_band import PriceBandRule
 from jgod_plugins.risk.tick_ladder import TickLadderRule
+from jgod_plugins.tw_market.rules import is_on_tick, limit_down, limit_up, round_to_tick
 
 NOW = dt.datetime(2024, 3, 1, 9, 0)
 
@@ -252,8 +258,10 @@ def test_halt_cancels_every_open_order_and_flattens_when_configured():
     ctx = RiskContext(NOW, positions={"2330": 3000})
     route(engine, order("w1", quantity=120_000), ctx, broker)
     assert len(broker.open_orders()) == 3
-    flatten = lambda symbol, position: Order(f"flat-{symbol}", symbol, Side.SELL if position > 0 else Side.BUY,
-                                             abs(position), Decimal("600"), Decimal("600"))
+    def flatten(symbol, position):
+        return Order(f"flat-{symbol}", symbol, Side.SELL if position > 0 else Side.BUY, abs(position),
+                     Decimal("600"), Decimal("600"))
+
     engine.halt("test halt", brokers=[broker], flatten=True, context=ctx, flatten_order=flatten)
     assert engine.state is TradingState.HALTED
     assert broker.open_orders() == [o for o in broker.open_orders() if o.client_order_id == "flat-2330"]

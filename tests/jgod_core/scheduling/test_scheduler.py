@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import apscheduler.executors.base as aps_executors
+import apscheduler.schedulers.base as aps_base
 import pytest
 from apscheduler.executors.debug import DebugExecutor
 
-import apscheduler.executors.base as aps_executors
-import apscheduler.schedulers.base as aps_base
 from jgod_core.scheduling import scheduler as sched
 from jgod_core.venue import default_venue
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from jgod_core.data.panel import Panel
 from jgod_plugins.analysis import metrics
-from jgod_core.pipeline.panel import Panel
 
 SAMPLE = files("jgod_plugins.data") / "sample_data" / "daily" / "twse_51_stocks_daily_ohlcv_2015-01-05_2025-05-26.csv.gz"
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from jgod_plugins.tw_market import rules as market_rules
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 from jgod_plugins.backtest.tw_backtest import TaiwanBacktest, TaiwanBacktestParams
+from jgod_plugins.tw_market import rules as market_rules
 
 NAN = np.nan
 DATES = np.array(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08"], dtype="datetime64[D]")

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from jgod_core.cli import _register_groups, app
-from jgod_plugins.tw_market.timing import taifex_trade_dates
 from jgod_core.storage import models, open_store
 from jgod_plugins.data import recordings
+from jgod_plugins.tw_market.timing import taifex_trade_dates
 
 
 def test_raw_cp950_tick_file_gives_exactly_the_rows_of_the_utf8_copy():

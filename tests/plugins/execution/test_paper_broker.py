@@ -11,12 +11,12 @@ from importlib.resources import files
 import pandas as pd
 import pytest
 
-from jgod_plugins.tw_market.rules import commission, limit_down, limit_up, sell_tax
-from jgod_plugins.tw_market.instruments import AssetClass
 from jgod_core.execution.orders import ChildOrder, Order, OrderStatus, Side
 from jgod_core.risk.engine import RiskContext, RiskEngine
 from jgod_plugins.execution.paper import BookReplay, PaperBroker, PaperBrokerParams
 from jgod_plugins.execution.slicer import SlicerParams, SlicerRouter
+from jgod_plugins.tw_market.instruments import AssetClass
+from jgod_plugins.tw_market.rules import commission, limit_down, limit_up, sell_tax
 
 NOW = dt.datetime(2024, 3, 1, 9, 0)
 

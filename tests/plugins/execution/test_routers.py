@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from jgod_core import MissingDataError
-from jgod_core.risk.market_view import StaticMarketView
 from jgod_core.execution.orders import Order, Side
 from jgod_core.risk.engine import RiskContext, RiskEngine
+from jgod_core.risk.market_view import StaticMarketView
 from jgod_plugins.execution.almgren_chriss import AlmgrenChrissParams, AlmgrenChrissRouter, almgren_chriss_trajectory
 from jgod_plugins.execution.iceberg import IcebergParams, IcebergRouter
 from jgod_plugins.execution.pov import PovParams, PovRouter

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 
 SYMBOLS = ["0050", "1101", "1216", "2303", "2317", "2327", "2330", "2382", "2474", "2603", "2881", "2882"]
 START, END = "2017-05-16", "2020-12-31"

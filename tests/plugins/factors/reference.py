@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 
 
 def mp(window: int, fraction: float) -> int:

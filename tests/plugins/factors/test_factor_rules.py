@@ -7,15 +7,15 @@ import pytest
 from pydantic import ValidationError
 
 from jgod_core import ComponentKind
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 from jgod_core.testing.contracts import check_factor
 from jgod_plugins.factors import factor_classes
-from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, stock_beta_to_taiex, typical_price
 from jgod_plugins.factors.cross_market import CrossMarketFactor
 from jgod_plugins.factors.cycle import CycleFactor
 from jgod_plugins.factors.drive import DriveFactor
 from jgod_plugins.factors.microstructure import MicrostructureFactor, MicrostructureParams
 from jgod_plugins.factors.style import StyleFactor, volume_entropy
+from jgod_plugins.sdk.factors import beta_zscore, factor_inputs, stock_beta_to_taiex, typical_price
 
 
 def tiny_panel(close, volume=None, high=None, low=None, open_=None, series=None, industry=None, extra=None):

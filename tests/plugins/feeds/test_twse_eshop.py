@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jgod_plugins.intraday.processor import IntradayProcessor
 from jgod_plugins.feeds.twse_eshop import (
     RecordFormatError,
     dsp_books,
@@ -18,6 +17,7 @@ from jgod_plugins.feeds.twse_eshop import (
     read_mth,
     read_odr,
 )
+from jgod_plugins.intraday.processor import IntradayProcessor
 
 SAMPLES = Path(str(files("jgod_plugins.data") / "sample_data" / "intraday" / "twse_eshop_format_samples"))
 CASES = [

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import sys
-
-import importlib.util
-
 import datetime as dt
+import importlib.util
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from jgod_core.realtime.events import EventBatch
+from jgod_core.data.events import EventBatch
+from jgod_plugins.feeds.recordings import read_binance_book, read_tx_bars
 from jgod_plugins.intraday.layout import BAR, BOOK, COMPONENTS, INDEX, TRADE
 from jgod_plugins.intraday.processor import IntradayProcessor, ProcessorParams
-from jgod_plugins.feeds.recordings import read_binance_book, read_tx_bars
 
 # The test oracle (plain Python, no numba) lives beside this test, not in the runtime package.
 _spec = importlib.util.spec_from_file_location("intraday_reference", Path(__file__).with_name("reference.py"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jgod_core.pipeline.panel import Combination, Panel
+from jgod_core.data.panel import Combination, Panel
 from jgod_plugins.portfolio.top_n import TopN, TopNParams, rebalance_days, target_weights
+
 
 def one_day(values):
     return np.array(values, dtype=float)[:, None]

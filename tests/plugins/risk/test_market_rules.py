@@ -45,8 +45,8 @@ def test_submit_throttle_denies_the_excess_in_the_window_and_forgets_old_submits
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from jgod_plugins.tw_market.rules import PRICE_LIMITS, limit_down, limit_up, price_limit  # noqa: E402
 from jgod_plugins.risk.price_band import PriceBandRule  # noqa: E402
+from jgod_plugins.tw_market.rules import PRICE_LIMITS, limit_down, limit_up, price_limit  # noqa: E402
 
 
 @pytest.mark.parametrize("day, up, down", [

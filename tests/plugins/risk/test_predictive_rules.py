@@ -12,16 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jgod_plugins.tw_market.impact import Book5, daily_bar_slippage, walk_book, walk_books
-from jgod_core.risk.market_view import StaticMarketView
 from jgod_core.execution.orders import Action, Order, Side, TradingState
 from jgod_core.risk.engine import RiskContext, RiskEngine
+from jgod_core.risk.market_view import StaticMarketView
 from jgod_plugins.risk.circuit_breaker import CircuitBreakerRule
 from jgod_plugins.risk.fragility import FragilityRule
 from jgod_plugins.risk.macro_exposure import MacroExposureParams, MacroExposureRule, macro_score, macro_terms
 from jgod_plugins.risk.portfolio_stress import PortfolioStressRule
 from jgod_plugins.risk.position_limit import PositionLimitRule
 from jgod_plugins.risk.predicted_slippage import PredictedSlippageParams, PredictedSlippageRule
+from jgod_plugins.tw_market.impact import Book5, daily_bar_slippage, walk_book, walk_books
 
 NOW = dt.datetime(2024, 8, 9, 9, 0)
 BTC_UNITS = 100_000  # order quantities in 0.00001 BTC; 1,000 units = 0.01 BTC plays the "lot"

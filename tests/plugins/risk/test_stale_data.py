@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pandas as pd
 
-from jgod_plugins.tw_market.instruments import AssetClass
 from jgod_core.execution.orders import Order, Side
 from jgod_core.realtime.health import HealthMonitor
 from jgod_core.realtime.session import IntradaySession
 from jgod_core.risk.engine import RiskContext, RiskEngine
 from jgod_plugins.risk.stale_data import StaleDataParams, StaleDataRule
+from jgod_plugins.tw_market.instruments import AssetClass
 
 NOW = dt.datetime(2026, 5, 28, 10, 0)
 ORDER = Order("o1", "TX", Side.BUY, 1, Decimal("45000"), Decimal("44798"), asset=AssetClass.FUTURE)

@@ -7,9 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from jgod_plugins.tw_market import instruments
-from jgod_plugins.tw_market.instruments import AssetClass, UnknownContractError, futures_contract
-from jgod_plugins.tw_market.rules import futures_tax
 from jgod_core.execution.orders import Order, Side
 from jgod_core.risk.engine import RiskContext
 from jgod_plugins.risk.board_lot import BoardLotRule
@@ -17,6 +14,9 @@ from jgod_plugins.risk.portfolio_stress import shock_loss_per_share
 from jgod_plugins.risk.position_limit import PositionLimitParams, PositionLimitRule
 from jgod_plugins.risk.price_band import PriceBandRule
 from jgod_plugins.risk.tick_ladder import TickLadderRule
+from jgod_plugins.tw_market import instruments
+from jgod_plugins.tw_market.instruments import AssetClass, UnknownContractError, futures_contract
+from jgod_plugins.tw_market.rules import futures_tax
 
 NOW = dt.datetime(2026, 5, 28, 9, 0)
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from jgod_plugins.tw_market import rules as mr
-from jgod_plugins.tw_market.rules import TickLadder, ladder_in_force
 from jgod_core.execution.orders import Order, Side
 from jgod_core.risk.engine import RiskContext
 from jgod_plugins.risk.tick_ladder import TickLadderRule
+from jgod_plugins.tw_market import rules as mr
+from jgod_plugins.tw_market.rules import TickLadder, ladder_in_force
 
 # price, stock tick, ETF tick (the tick of the band the price lies in)
 BOUNDARIES = [(9.99, 0.01, 0.01), (10.0, 0.05, 0.01), (49.95, 0.05, 0.01), (50.0, 0.1, 0.05), (99.9, 0.1, 0.05),

@@ -7,11 +7,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from jgod_core.pipeline.panel import Panel
+from jgod_core.data.panel import Panel
 from jgod_core.execution.paper import PaperSettings, run_paper
-from jgod_plugins.tw_market.settlement import SettlementLedger, settle_due, unsettled_after
 from jgod_plugins.execution.paper import PaperBroker
 from jgod_plugins.execution.slicer import SlicerRouter
+from jgod_plugins.tw_market.settlement import SettlementLedger, settle_due, unsettled_after
 
 
 def test_amounts_settle_two_trading_days_later_and_buying_power_nets_them():

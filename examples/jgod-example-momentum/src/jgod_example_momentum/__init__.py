@@ -1,7 +1,6 @@
 """J-GOD plugin ``example_momentum``: registers the :class:`PriceMomentum` factor."""
 
 from jgod_core import hookimpl
-
 from jgod_example_momentum.momentum import PriceMomentum, PriceMomentumParams
 
 JGOD_API_VERSION = "1"  # the J-GOD plugin API this package was written against

@@ -10,10 +10,9 @@ import pytest
 
 from jgod_core.data import load_panel
 from jgod_core.storage import models
-from jgod_plugins.data.fetching import fetch_into_store
 from jgod_plugins.adapters.finmind.data import FinMindParams, FinMindSource
+from jgod_plugins.data.fetching import fetch_into_store
 from jgod_plugins.data.http import FetchError
-
 from jgod_plugins.data.replay import Reply
 
 FAST_RETRIES = {"calls_per_minute": 6000, "backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01,

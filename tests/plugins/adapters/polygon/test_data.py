@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from jgod_core.storage import models
+from jgod_plugins.adapters.polygon.data import PolygonParams, PolygonSource
 from jgod_plugins.data.fetching import fetch_into_store
 from jgod_plugins.data.http import FetchError
-from jgod_plugins.adapters.polygon.data import PolygonParams, PolygonSource
-from jgod_plugins.data.replay import Reply, ReplayServer
+from jgod_plugins.data.replay import ReplayServer, Reply
 
 RANGE = json.loads((Path(__file__).parents[3] / "fixtures/polygon/v2_aggs_ticker_AAPL_range_1_day_2005-04-01_2005-04-04.json")
                    .read_text())

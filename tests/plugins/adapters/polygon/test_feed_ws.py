@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.server import serve
 
+from jgod_core.data.events import INDEX, TRADE
 from jgod_core.errors import SecretError
 from jgod_core.realtime.feed import BackoffParams, FeedSession
-from jgod_core.realtime.events import INDEX, TRADE
 from jgod_plugins.adapters.polygon.feed import PolygonFeed
 
 FRAMES = json.loads((Path(__file__).parents[3] / "fixtures" / "polygon" / "ws_stocks_frames.json").read_text())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import inspect
-import logging
 import json
+import logging
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -146,7 +146,9 @@ class FakeShioaji:
 def test_test_double_matches_installed_shioaji_signatures(method):
     real = inspect.signature(getattr(sj.Shioaji, method))
     fake = inspect.signature(getattr(FakeShioaji, method))
-    strip = lambda sig: [(p.name, p.kind if p.name != "self" else None, p.default) for p in sig.parameters.values()]
+    def strip(sig):
+        return [(p.name, p.kind if p.name != "self" else None, p.default) for p in sig.parameters.values()]
+
     assert strip(fake) == strip(real)
 
 
@@ -289,8 +291,8 @@ def _documented_futures_event(kind: str) -> dict:
 
 
 def approved_future(quantity=2, price="20000", side=Side.BUY):
-    from jgod_plugins.tw_market.instruments import AssetClass
     from jgod_core.execution.orders import ChildOrder
+    from jgod_plugins.tw_market.instruments import AssetClass
 
     engine, ctx = RiskEngine([]), RiskContext(NOW)
     parent = engine.check(Order("F1", "TX", side, quantity, Decimal(price), Decimal(price),

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 from dataclasses import make_dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -21,9 +21,9 @@ from jgod_core.cli import main
 from jgod_core.errors import SecretError
 from jgod_core.storage import models
 from jgod_plugins.adapters.shioaji import data as shioaji_module
+from jgod_plugins.adapters.shioaji.data import ShioajiSource
 from jgod_plugins.data.fetching import fetch_into_store
 from jgod_plugins.data.http import FetchError, RateLimiter
-from jgod_plugins.adapters.shioaji.data import ShioajiSource
 
 FIXTURES = Path(__file__).parents[3] / "fixtures"
 

@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from jgod_core.data.events import BOOK, INDEX, TRADE
 from jgod_core.errors import SecretError
-from jgod_core.realtime.events import BOOK, INDEX, TRADE
-from jgod_plugins.intraday.processor import IntradayProcessor
 from jgod_plugins.adapters.shioaji.feed import (
     ShioajiFeedParams,
     ShioajiTransport,
@@ -30,6 +29,7 @@ from jgod_plugins.adapters.shioaji.feed import (
     decode_snapshot,
     decode_tick,
 )
+from jgod_plugins.intraday.processor import IntradayProcessor
 
 FIXTURES = Path(__file__).parents[3] / "fixtures" / "shioaji"
 FUTURES_DOC = FIXTURES / "sinotrade_docs_market_data_streaming_futures_2026-05-29_00dc821.txt"

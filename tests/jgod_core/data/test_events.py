@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jgod_core.realtime.events import EventBatch
+from jgod_core.data.events import EventBatch
 
 
 def test_take_of_a_slice_is_a_copy_not_a_view():

@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from jgod_core.plugin.components import Component, ComponentKind, Params, Phase
-from jgod_core.config.models import PipelineConfig
 from jgod_core.config.diagnostics import Diagnostic
+from jgod_core.config.models import PipelineConfig
+from jgod_core.plugin.components import Component, ComponentKind, Params, Phase
 
 if TYPE_CHECKING:
     from jgod_core.plugin.manager import Kernel
