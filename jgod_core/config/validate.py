@@ -286,7 +286,21 @@ def _check_components(doc: SourceDoc, kernel: Kernel) -> tuple[list[Step], list[
             steps.append(Step(name, "data.source" if loc == ("data",) else dotted(loc), None, entry, validated, None))
             diags.extend(_factor_references(doc, slot, entry, validated, factor_names))
 
+    diags.extend(_check_venue(doc, registry))
     return steps, diags, factor_names
+
+
+def _check_venue(doc: SourceDoc, registry: Any) -> list[Diagnostic]:
+    """A named ``venue:`` must be an installed venue component (a typo is caught by ``jgod validate``,
+    not at the first order). An absent one is resolved when the pipeline runs."""
+    name = doc.data.get("venue")
+    if not isinstance(name, str) or registry.get(ComponentKind.VENUE, name) is not None:
+        return []
+    installed = registry.names(ComponentKind.VENUE)
+    close = registry.suggest(name, ComponentKind.VENUE)
+    return [_diag(doc, ("venue",), "unknown-venue", f"no venue {name!r} is installed "
+                  f"(installed: {', '.join(installed) or 'none'})",
+                  f"did you mean {close!r}?" if close else "install the venue plugin or fix the name")]
 
 
 def _factor_references(doc: SourceDoc, slot: _Slot, entry: Any, params: Any, factor_names: set[str]) -> list[Diagnostic]:

@@ -240,3 +240,14 @@ def test_absent_sections_need_no_installed_combiner_or_portfolio():
     kernel = load_kernel(PluginPolicy(block=frozenset({"jgod"}), autoload=False))
     _, diags = validate_text("version: 1\nname: bare\n", "bare.yaml", kernel)
     assert not [d for d in diags if d.loc in ("combine", "portfolio")]
+
+
+def test_a_misspelt_venue_is_a_located_validate_error_with_the_installed_one_suggested(capsys, tmp_path):
+    path = tmp_path / "venue.yaml"
+    path.write_text("version: 1\nname: venue_typo\nvenue: tww\ndata:\n  source: sample\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:3:8: error: venue: no venue 'tww' is installed (installed: tw)" in err
+    assert "did you mean 'tw'?" in err
+    path.write_text("version: 1\nname: venue_ok\nvenue: tw\ndata:\n  source: sample\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
