@@ -246,7 +246,8 @@ def test_a_misspelt_venue_is_a_located_validate_error_with_the_installed_one_sug
     path = tmp_path / "venue.yaml"
     path.write_text("version: 1\nname: venue_typo\nvenue: tww\ndata:\n  source: sample\n", encoding="utf-8")
     assert main(["validate", str(path)]) == 1
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.out + captured.err
     assert f"{path}:3:8: error: venue: no venue 'tww' is installed (installed: tw)" in err
     assert "did you mean 'tw'?" in err
     path.write_text("version: 1\nname: venue_ok\nvenue: tw\ndata:\n  source: sample\n", encoding="utf-8")
