@@ -45,7 +45,6 @@ from jgod_core.realtime.signal import IntradaySignal
 from jgod_core.venue import venue_for
 
 log = logging.getLogger("jgod.realtime.session")
-TAIPEI = "Asia/Taipei"
 ORDER_COLUMNS = ("client_order_id", "decision_time", "symbol", "side", "quantity", "limit_price",
                  "reference_price", "score", "target", "position_before", "approved_quantity", "outcome", "reason")
 
@@ -173,13 +172,13 @@ class IntradaySession:
     def _context(self, t, positions, symbols, prices, pnl_index, pnl_values, multipliers=None,
                  health: HealthMonitor | None = None):
         """The risk context of one decision; the health monitor's block list and each symbol's latest
-        event time (Taipei, like ``t``) go in for the ``stale_data`` rule."""
+        event time (venue wall clock, like ``t``) go in for the ``stale_data`` rule."""
         from jgod_core.risk.engine import RiskContext
 
         last_data = {}
         if health is not None:
             stamps = pd.to_datetime(pd.Series(health.last_event_ns, dtype="int64"), utc=True)
-            last_data = {s: ts.tz_convert(TAIPEI).tz_localize(None).to_pydatetime() for s, ts in stamps.items()}
+            last_data = {s: ts.tz_convert(venue_for(self.pipeline).timezone).tz_localize(None).to_pydatetime() for s, ts in stamps.items()}
         return RiskContext(now=t, positions=dict(positions),
                            mark_prices={s: float(prices[symbols.index(s)]) for s in symbols},
                            return_stream=pd.Series(pnl_values, index=pd.DatetimeIndex(pnl_index)),
@@ -343,8 +342,9 @@ class _Decider:
         s, symbols, health, processor = self.session, self.symbols, self.health, self.processor
         tic = time.perf_counter_ns()
         processor.process(chunk)
+        zone = venue_for(s.pipeline).timezone  # the venue's wall clock: what the rules and journal read
         s._match_prints(chunk, t_ns, symbols, self.tradable, self.positions, self.fills,
-                        pd.Timestamp(t_ns, tz="UTC").tz_convert(TAIPEI).tz_localize(None).to_pydatetime())
+                        pd.Timestamp(t_ns, tz="UTC").tz_convert(zone).tz_localize(None).to_pydatetime())
         s._observe(health, chunk, symbols, self.sources)
         last = len(chunk) - 1
         decided = clock_ns() if clock_ns is not None else \
@@ -352,7 +352,7 @@ class _Decider:
         health.on_decision(self.sources[chunk.symbol[last]], int(chunk.exchange_ns[last]), decided)
         self.decisions += 1
         self.events += len(chunk)
-        t = pd.Timestamp(t_ns, tz="UTC").tz_convert(TAIPEI).tz_localize(None).to_pydatetime()
+        t = pd.Timestamp(t_ns, tz="UTC").tz_convert(zone).tz_localize(None).to_pydatetime()
         self.now = t
         prices = processor.last_price()
         idx = self.index
