@@ -170,7 +170,7 @@ class IntradaySession:
             health.on_event(sources[s], symbols[s], int(chunk.exchange_ns[i]), int(chunk.receive_ns[i]))
 
     def _context(self, t, positions, symbols, prices, pnl_index, pnl_values, multipliers=None,
-                 health: HealthMonitor | None = None):
+                 health: HealthMonitor | None = None, *, zone: str):
         """The risk context of one decision; the health monitor's block list and each symbol's latest
         event time (venue wall clock, like ``t``) go in for the ``stale_data`` rule."""
         from jgod_core.risk.engine import RiskContext
@@ -178,7 +178,7 @@ class IntradaySession:
         last_data = {}
         if health is not None:
             stamps = pd.to_datetime(pd.Series(health.last_event_ns, dtype="int64"), utc=True)
-            last_data = {s: ts.tz_convert(venue_for(self.pipeline).timezone).tz_localize(None).to_pydatetime() for s, ts in stamps.items()}
+            last_data = {s: ts.tz_convert(zone).tz_localize(None).to_pydatetime() for s, ts in stamps.items()}
         return RiskContext(now=t, positions=dict(positions),
                            mark_prices={s: float(prices[symbols.index(s)]) for s in symbols},
                            return_stream=pd.Series(pnl_values, index=pd.DatetimeIndex(pnl_index)),
@@ -364,7 +364,7 @@ class _Decider:
         for _, weight, factor in s.factors:
             score += weight * factor.compute(view).score[:, 0]
         context = s._context(t, self.positions, symbols, prices, self.pnl_index, self.pnl_values, self.multipliers,
-                             health)
+                             health, zone=zone)
         s._breaker(self.risk, context, t, self.positions, symbols, prices, self.references, self.orders, self.fills)
         if t.time() < self.opens:  # warm-up: feeds and state run from the job's start, orders from `schedule`
             s.metrics.set_trading_state(self.risk.state.value)

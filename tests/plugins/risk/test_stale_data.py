@@ -53,11 +53,11 @@ def test_the_realtime_context_carries_the_health_block_list_and_each_symbols_las
     last = pd.Timestamp("2026-05-28 09:58:30", tz="Asia/Taipei").value
     health.on_event("tx_bars", "TX", last, last)
     health.block("TX", "resyncing after a sequence gap", last)
-    ctx = IntradaySession._context(None, NOW, {}, ["TX"], [45000.0], [], [], {"TX": 200}, health)
+    ctx = IntradaySession._context(None, NOW, {}, ["TX"], [45000.0], [], [], {"TX": 200}, health, zone="Asia/Taipei")
     assert ctx.blocked == {"TX": "resyncing after a sequence gap"}
     assert ctx.last_data == {"TX": dt.datetime(2026, 5, 28, 9, 58, 30)}
     assert ctx.multipliers == {"TX": 200}
     assert StaleDataRule().check(ORDER, ctx).denied
     health.unblock("TX", last)
-    ctx = IntradaySession._context(None, NOW, {}, ["TX"], [45000.0], [], [], {"TX": 200}, health)
+    ctx = IntradaySession._context(None, NOW, {}, ["TX"], [45000.0], [], [], {"TX": 200}, health, zone="Asia/Taipei")
     assert not StaleDataRule().check(ORDER, ctx).denied  # 90 s old: at the limit, still fresh
