@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from jgod_core.errors import JGodError
+from jgod_core.venue import venue_for
 
 console = Console()
 err_console = Console(stderr=True)
@@ -81,7 +82,7 @@ def paper(
                        pretrade_hook=pipeline.kernel.pm.hook.jgod_pretrade_check,
                        on_daily_loss_limit=TradingState(cfg.risk.on_daily_loss_limit.upper()),
                        flatten_on_halt=cfg.risk.flatten_on_halt, settings=PaperSettings(initial_cash=cash),
-                       pipeline_sha=pipeline.sha256)
+                       pipeline_sha=pipeline.sha256, venue=venue_for(pipeline), report_hook=pipeline.kernel.hook)
     s = result.summary
     console.print(f"paper {s['first_day']} .. {s['last_day']}: {s['parent_orders']} parent orders, {s['fills']} fills, "
                   f"final equity NT${s['final_equity']:,.0f}")
@@ -132,7 +133,7 @@ def trade(
                         pretrade_hook=pipeline.kernel.pm.hook.jgod_pretrade_check,
                         on_daily_loss_limit=TradingState(cfg.risk.on_daily_loss_limit.upper()),
                         flatten_on_halt=cfg.risk.flatten_on_halt, cash_cap=cash,
-                        is_real_trade=not simulation, pipeline_sha=pipeline.sha256)
+                        is_real_trade=not simulation, pipeline_sha=pipeline.sha256, venue=venue_for(pipeline))
     console.print(f"{summary['day']} (decided on {summary['decision_date']} data): {summary['parent_orders']} parent "
                   f"orders, {summary['child_orders_sent']} sent to {summary['broker']}, {summary['fills']} fills so far")
     if summary["position_differences"]:

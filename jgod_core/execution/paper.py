@@ -442,10 +442,12 @@ def _run_id(pipeline_sha: str, start: dt.date, end: dt.date) -> str:
 def run_paper(panel: Panel, targets: pd.DataFrame, start: dt.date, end: dt.date, out: Path, *,
               rules: list[Any], router: Any, broker: Any, store_engine: Any = None, pretrade_hook: Any = None,
               on_daily_loss_limit: TradingState = TradingState.REDUCING, flatten_on_halt: bool = True,
-              settings: PaperSettings | None = None, pipeline_sha: str = "", venue: Venue | None = None) -> PaperResult:
+              settings: PaperSettings | None = None, pipeline_sha: str = "", venue: Venue | None = None,
+              report_hook: Any = None) -> PaperResult:
     """Run the paper loop and write its outputs to ``out`` (see the module docstring). ``venue``:
     the pipeline's (:func:`jgod_core.venue.venue_for`); None: :func:`jgod_core.venue.default_venue`.
-    Orders built during the run ask that venue."""
+    Orders built during the run ask that venue. ``report_hook``: the pipeline kernel's hook relay, so
+    the report holds the sections of the pipeline's own plugins."""
     settings = settings or PaperSettings()
     venue = venue if venue is not None else default_venue()
     dates = pd.DatetimeIndex(panel.dates.astype("datetime64[ns]"))
@@ -478,7 +480,7 @@ def run_paper(panel: Panel, targets: pd.DataFrame, start: dt.date, end: dt.date,
     result = PaperResult(pd.DataFrame(session.order_rows), pd.DataFrame(session.fill_rows), verdicts, states,
                          pd.DataFrame(session.residual_rows), pd.DataFrame(session.equity_rows))
     result.summary = _summary(result, run_id, dates[first].date(), dates[last].date(), settings, initial_state)
-    write_paper_outputs(result, out)
+    write_paper_outputs(result, out, hook=report_hook)
     return result
 
 

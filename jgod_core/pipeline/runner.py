@@ -47,6 +47,7 @@ from jgod_core.data.panel import Combination, FactorResult, Panel
 from jgod_core.errors import JGodError, MissingDataError
 from jgod_core.pipeline.outputs import RunInfo, collect_metrics, collect_sections, render_report
 from jgod_core.plugin.components import ExecutionAssumptions, Phase
+from jgod_core.venue import venue_for
 
 OUTPUT_FILES = ("summary.json", "factors.parquet", "signals.parquet", "trades.parquet", "equity.parquet",
                 "report.html")
@@ -154,7 +155,7 @@ def _load_panel(pipeline: Pipeline, store: Any, steps: _Steps, progress: bool) -
     symbols = _requested_symbols(pipeline)
     with steps.task("loading panel"):
         panel = load_panel(store, symbols=symbols, start=cfg.data.start, end=cfg.data.end,
-                           lookback_days=cfg.data.lookback_days)
+                           lookback_days=cfg.data.lookback_days, venue=venue_for(pipeline))
     return panel
 
 
