@@ -35,13 +35,14 @@ def _trading_state_line() -> str:
 
 
 def _replay_on_virtual_clock(pipeline, day: dt.date):
-    """The whole trading date through the live loop on virtual time (from 00:00 to 24:00 Taipei)."""
+    """The whole trading date through the live loop on virtual time (00:00 to 24:00 on the venue's clock)."""
     import pandas as pd
 
     from jgod_core.realtime.clock import LoopClock, VirtualTimeLoop
     from jgod_core.realtime.session import IntradaySession
+    from jgod_core.venue import venue_for
 
-    start = pd.Timestamp(day, tz="Asia/Taipei").value
+    start = pd.Timestamp(day, tz=venue_for(pipeline).timezone).value
     loop = VirtualTimeLoop()
     try:
         return IntradaySession(pipeline).run_live(day, start + 86_400_000_000_000 - 1, clock=LoopClock(loop, start))
@@ -92,7 +93,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("runs/serve"), "--out", "-o", help="Root of the phase outputs."),
         metrics_port: int = typer.Option(0, "--metrics-port", help="Serve Prometheus metrics on this port (0: off)."),
     ) -> None:
-        """Run the pre-market, intraday and post-market phases on their schedule (TWSE days, Asia/Taipei)."""
+        """Run the pre-market, intraday and post-market phases on their schedule (the venue's trading days and zone)."""
         from jgod_core.plugin.components import Phase
         from jgod_core.scheduling import scheduler as sched
 
@@ -141,7 +142,7 @@ def register(app: typer.Typer) -> None:
         url = _store_url(store)
         table = Table(title="scheduled phases")
         table.add_column("job")
-        table.add_column("next run (Asia/Taipei)")
+        table.add_column("next run (with its UTC offset)")
         jobs = sched.next_runs(url)
         for job, when in jobs:
             table.add_row(job, when.isoformat() if when else "paused")
