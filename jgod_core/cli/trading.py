@@ -96,7 +96,7 @@ def paper(
 
 def trade(
     pipeline_path: Path = typer.Argument(..., metavar="PIPELINE", help="Pipeline file (execution.broker: shioaji …)."),
-    date: Optional[str] = typer.Option(None, "--date", help="Trading day (YYYY-MM-DD); default today, Asia/Taipei."),
+    date: Optional[str] = typer.Option(None, "--date", help="Trading day (YYYY-MM-DD); default today at the pipeline's venue."),
     out: Path = typer.Option(Path("runs/trade"), "--out", "-o", help="Output directory."),
     store: Optional[str] = typer.Option(None, "--store", help=STORE_HELP),
     cash: Optional[float] = typer.Option(None, "--cash", min=0, help="Most cash to use, NT$ (default: what the "
@@ -110,8 +110,9 @@ def trade(
     from jgod_core.execution.orders import TradingState
     from jgod_core.pipeline.runner import run_pipeline
 
-    day = _day(date, "--date") or dt.datetime.now(ZoneInfo("Asia/Taipei")).date()
+    given = _day(date, "--date")
     pipeline = _load_or_exit(pipeline_path)
+    day = given or dt.datetime.now(ZoneInfo(venue_for(pipeline).timezone)).date()  # today at the venue
     cfg = pipeline.config
     if pipeline.broker is None:
         raise JGodError(f"{pipeline_path}: execution.broker is not set (e.g. `plugin: shioaji`)")
