@@ -281,6 +281,7 @@ def _register_plugin_commands() -> None:
     global _plugin_commands_error
     from jgod_core.errors import PluginLoadError
     from jgod_core.plugin.manager import load_plugins
+    from jgod_core.plugin.registry import plugin_origin
 
     try:
         kernel = load_plugins()  # plugins only: collecting commands imports no component
@@ -297,8 +298,7 @@ def _register_plugin_commands() -> None:
             impl.function(app=app)
         except Exception as exc:  # noqa: BLE001 - reported with the plugin's identity
             info = origins.get(impl.plugin_name)
-            dist, version = (info.distribution, info.distribution_version) if info else ("local", "")
-            origin = f"plugin {impl.plugin_name!r} (distribution {dist!r}{' ' + version if version else ''})"
+            origin = plugin_origin(impl.plugin_name, *((info.distribution, info.distribution_version) if info else ()))
             raise PluginLoadError(f"{origin} failed in jgod_register_commands: {type(exc).__name__}: {exc}") from exc
         _COMMANDS_REGISTERED.add(key)
 

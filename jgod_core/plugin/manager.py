@@ -25,7 +25,7 @@ import pluggy
 
 from jgod_core.errors import PluginLoadError, RegistryError
 from jgod_core.plugin import spec as hookspecs
-from jgod_core.plugin.registry import ComponentRegistry
+from jgod_core.plugin.registry import ComponentRegistry, plugin_origin
 from jgod_core.plugin.spec import API_VERSION
 
 ENTRY_POINT_GROUP = "jgod"
@@ -138,8 +138,7 @@ def _entry_points() -> list[importlib.metadata.EntryPoint]:
 
 
 def _origin(name: str, dists: Mapping[str, tuple[str, str]]) -> str:
-    dist, version = dists.get(name, ("local", ""))
-    return f"plugin {name!r} (distribution {dist!r}{' ' + version if version else ''})"
+    return plugin_origin(name, *dists.get(name, ("local", "")))
 
 
 def _check_pending(pm: pluggy.PluginManager, dists: Mapping[str, tuple[str, str]]) -> None:
@@ -255,7 +254,7 @@ def load_kernel(
                     raise PluginLoadError(str(exc)) from exc
                 except Exception as exc:  # noqa: BLE001
                     raise PluginLoadError(
-                        f"{_origin(name, {name: (dist, version)})} failed in {REGISTRATION_HOOK}: "
+                        f"{plugin_origin(name, dist, version)} failed in {REGISTRATION_HOOK}: "
                         f"{type(exc).__name__}: {exc}"
                     ) from exc
     return kernel

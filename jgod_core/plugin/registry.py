@@ -76,7 +76,7 @@ class ComponentRegistry:
         missing = cls.contract_problems()
         if missing:
             raise RegistryError(
-                f"{where_defined(cls)}: error: {_origin(plugin, distribution, distribution_version)} registered "
+                f"{where_defined(cls)}: error: {plugin_origin(plugin, distribution, distribution_version)} registered "
                 f"{cls.__name__} as a {kind.value}, but it breaks the jgod_core.{base.__name__} contract: "
                 + "; ".join(missing)
             )
@@ -121,7 +121,8 @@ class ComponentRegistry:
         return len(self._entries)
 
 
-def _origin(plugin: str, distribution: str, version: str) -> str:
+def plugin_origin(plugin: str, distribution: str = "", version: str = "") -> str:
+    """``plugin 'x' (distribution 'd' 1.0)``: how every load error names a plugin."""
     return f"plugin {plugin!r} (distribution {distribution or 'local'!r}{' ' + version if version else ''})"
 
 
@@ -142,6 +143,6 @@ def kind_of(cls: object, plugin: str, distribution: str = "") -> ComponentKind:
                 return kind
     bases = ", ".join(f"jgod_core.{b.__name__}" for b in BASE_CLASS_BY_KIND.values())
     raise RegistryError(
-        f"{_origin(plugin, distribution, '')} registered {cls!r}, which subclasses no component base class "
+        f"{plugin_origin(plugin, distribution)} registered {cls!r}, which subclasses no component base class "
         f"(one of {bases})"
     )
